@@ -1,0 +1,250 @@
+"""Ellipsoidal and planar areas of polygons, as China's land survey computes them.
+
+Three measures, all in square metres:
+
+``ellipsoidal`` (default, 椭球面积)
+    The area on the CGCS2000 ellipsoid (a = 6378137, f = 1/298.257222101) by
+    the land-survey method of 国土调查办发〔2008〕32号: vertices in longitude and
+    latitude, each edge closing a trapezoid against a reference meridian, the
+    trapezoids summed with the closed-form ellipsoid zone area. That sum is
+    exactly the planar area of the polygon in a cylindrical equal-area mapping
+    ``x = a·λ, y = a·q(φ)/2`` (q the authalic function), so it is computed
+    vectorised: one coordinate pass, one NumPy expression, one ``shapely.area``.
+    Edges are thereby straight in (longitude, authalic latitude): a map sheet
+    bounded by parallels and meridians gets its theoretical area (图幅理论面积)
+    from its four corners.
+``geodesic``
+    The area with geodesic edges (GeographicLib via ``pyproj.Geod``), as QGIS
+    (≥ 3.20) and ArcGIS ``AREA_GEODESIC`` compute it; one call per polygon.
+    For parcels the two ellipsoidal measures agree to ~1e-9; they differ on
+    long east–west edges (28 381 103.77 vs 28 381 104.73 m² for a 1:10 000 sheet).
+``planar``
+    The area in the CGCS2000 3° Gauss-Krüger plane whose central meridian is
+    nearest the data (EPSG:4549 for Wenzhou), or in a CRS given by the caller.
+    It exceeds the ellipsoidal area by ~200–350 ppm east of 120°E.
+
+Polygon orientation (clockwise or not), holes and multipolygons are handled;
+lines and points raise :class:`~gis.errors.GeometryError` rather than give 0.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+import shapely
+from pyproj import CRS, Geod
+
+import geopandas as gpd
+from gis.crs import CGCS2000, gk_epsg_for_longitude, parse_crs
+from gis.errors import CRSError, GeometryError
+
+#: CGCS2000 semi-major axis (m).
+CGCS2000_A = 6378137.0
+#: CGCS2000 flattening.
+CGCS2000_F = 1 / 298.257222101
+_E2 = CGCS2000_F * (2 - CGCS2000_F)
+_E = np.sqrt(_E2)
+
+Method = Literal["ellipsoidal", "geodesic", "planar"]
+METHODS: tuple[str, ...] = ("ellipsoidal", "geodesic", "planar")
+_POLYGONAL = ("Polygon", "MultiPolygon")
+
+
+def authalic_q(latitude_radians: np.ndarray) -> np.ndarray:
+    """Return the authalic function q(φ) of the CGCS2000 ellipsoid.
+
+    ``a² q(φ) / 2`` is the area between the equator and latitude φ per radian of
+    longitude, so the full ellipsoid has area ``2π a² q(π/2)``.
+
+    Parameters
+    ----------
+    latitude_radians : numpy.ndarray
+        Geodetic latitudes in radians.
+
+    Returns
+    -------
+    numpy.ndarray
+        q(φ), dimensionless.
+    """
+    s = np.sin(latitude_radians)
+    es = _E * s
+    return (1 - _E2) * (s / (1 - _E2 * s * s) - np.log((1 - es) / (1 + es)) / (2 * _E))
+
+
+def _as_geoseries(data, crs=None) -> gpd.GeoSeries:
+    if isinstance(data, gpd.GeoDataFrame):
+        series = data.geometry
+    elif isinstance(data, gpd.GeoSeries):
+        series = data
+    else:
+        series = gpd.GeoSeries(np.asarray(data, dtype=object), crs=crs)
+    if crs is not None and series.crs is None:
+        series = series.set_crs(crs)
+    if series.crs is None:
+        raise CRSError("the geometries have no CRS; declare one (e.g. EPSG:4490) before measuring areas")
+    return series
+
+
+def require_polygons(geometries: gpd.GeoSeries, what: str = "the data") -> None:
+    """Raise if any geometry is not a polygon or multipolygon.
+
+    Parameters
+    ----------
+    geometries : geopandas.GeoSeries
+        The geometries to test; missing (None) geometries are reported too.
+    what : str
+        How to name the data in the message (a layer or file name).
+
+    Raises
+    ------
+    GeometryError
+        Naming the geometry types found and how many are missing.
+    """
+    types = geometries.geom_type
+    missing = int(types.isna().sum())
+    bad = sorted(set(types.dropna()) - set(_POLYGONAL))
+    if bad:
+        raise GeometryError(
+            f"{what} holds {', '.join(bad)} geometries: areas are measured on polygons only"
+        )
+    if missing:
+        raise GeometryError(f"{what} has {missing} feature(s) without geometry; areas need polygons")
+
+
+def _lonlat(series: gpd.GeoSeries) -> np.ndarray:
+    crs = CRS.from_user_input(series.crs)
+    if crs.is_geographic and crs.ellipsoid is not None and crs.ellipsoid.name in ("GRS 1980", "WGS 84"):
+        # WGS84 and CGCS2000 differ by less than 1 m here; no datum shift is applied.
+        return np.asarray(series.values, dtype=object)
+    return np.asarray(series.to_crs(CGCS2000).values, dtype=object)
+
+
+def ellipsoidal_area(data, crs=None) -> np.ndarray:
+    """Return the ellipsoidal area (椭球面积) of each polygon on CGCS2000, in m².
+
+    Parameters
+    ----------
+    data : geopandas.GeoDataFrame, geopandas.GeoSeries or array of geometries
+        Polygons in any CRS.
+    crs : optional
+        CRS of ``data`` if it carries none.
+
+    Returns
+    -------
+    numpy.ndarray
+        One positive area per geometry.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> sheet = box(120 + 37.5 / 60, 28.0, 120 + 41.25 / 60, 28 + 2.5 / 60)
+    >>> round(float(ellipsoidal_area([sheet], crs="EPSG:4490")[0]), 2)
+    28381103.77
+    """
+    series = _as_geoseries(data, crs)
+    require_polygons(series)
+    geoms = _lonlat(series)
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    if len(coords) == 0:
+        return np.zeros(len(geoms))
+    lam = np.radians(coords[:, 0])
+    q = authalic_q(np.radians(coords[:, 1]))
+    # Measure each geometry from its own first vertex: small numbers keep the
+    # shoelace sum exact to ~1e-12 relative even for 100 m² parcels.
+    starts = np.flatnonzero(np.r_[True, index[1:] != index[:-1]])
+    first = np.repeat(starts, np.diff(np.r_[starts, len(index)]))
+    planar = np.column_stack(
+        [CGCS2000_A * (lam - lam[first]), CGCS2000_A * 0.5 * (q - q[first])]
+    )
+    mapped = shapely.set_coordinates(geoms.copy(), planar)
+    return shapely.area(mapped)
+
+
+_GEOD = Geod(a=CGCS2000_A, f=CGCS2000_F)
+
+
+def geodesic_area(data, crs=None) -> np.ndarray:
+    """Return the area of each polygon with geodesic edges (GeographicLib), in m².
+
+    This is the convention of QGIS and ArcGIS ``AREA_GEODESIC``. Rings are
+    oriented first, so clockwise shells and holes are handled.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> sheet = box(120 + 37.5 / 60, 28.0, 120 + 41.25 / 60, 28 + 2.5 / 60)
+    >>> round(float(geodesic_area([sheet], crs="EPSG:4490")[0]), 2)
+    28381104.73
+    """
+    series = _as_geoseries(data, crs)
+    require_polygons(series)
+    oriented = shapely.orient_polygons(_lonlat(series), exterior_cw=False)
+    return np.array([_GEOD.geometry_area_perimeter(g)[0] for g in oriented], dtype=float)
+
+
+def planar_crs_for(data, crs=None) -> CRS:
+    """Return the CGCS2000 3° Gauss-Krüger CRS whose zone holds the data's centre.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> planar_crs_for([box(120.5, 27.8, 121.0, 28.1)], crs="EPSG:4326").to_epsg()
+    4549
+    """
+    series = _as_geoseries(data, crs)
+    minx, _, maxx, _ = series.to_crs(CGCS2000).total_bounds
+    if not np.isfinite(minx):
+        return CRS.from_epsg(4549)
+    return CRS.from_epsg(gk_epsg_for_longitude((minx + maxx) / 2))
+
+
+def planar_area(data, crs=None, *, planar_crs=None) -> np.ndarray:
+    """Return the planar area of each polygon in a Gauss-Krüger plane, in m².
+
+    Parameters
+    ----------
+    data : geopandas.GeoDataFrame, geopandas.GeoSeries or array of geometries
+        Polygons in any CRS.
+    crs : optional
+        CRS of ``data`` if it carries none.
+    planar_crs : optional
+        The projected CRS to measure in; by default the CGCS2000 3° GK zone
+        of the data (:func:`planar_crs_for`). A zone-prefixed code such as
+        EPSG:4528 gives the same areas as its plain twin EPSG:4549.
+
+    Returns
+    -------
+    numpy.ndarray
+        One area per geometry.
+    """
+    series = _as_geoseries(data, crs)
+    require_polygons(series)
+    target = planar_crs_for(series) if planar_crs is None else parse_crs(planar_crs)
+    if not target.is_projected:
+        raise CRSError(f"planar areas need a projected CRS, got {target.name}")
+    return series.to_crs(target).area.to_numpy(dtype=float)
+
+
+def measure_area(data, method: Method = "ellipsoidal", crs=None, *, planar_crs=None) -> np.ndarray:
+    """Return the area of each polygon by ``method`` (see the module docstring), in m².
+
+    Raises
+    ------
+    ValueError
+        For an unknown method.
+    """
+    if method == "ellipsoidal":
+        return ellipsoidal_area(data, crs)
+    if method == "geodesic":
+        return geodesic_area(data, crs)
+    if method == "planar":
+        return planar_area(data, crs, planar_crs=planar_crs)
+    raise ValueError(f"unknown area method {method!r}; use one of {', '.join(METHODS)}")
+
+
+def is_polygonal(series: gpd.GeoSeries) -> pd.Series:
+    """Return a boolean Series: which geometries are polygons or multipolygons."""
+    return series.geom_type.isin(_POLYGONAL)

@@ -1,0 +1,316 @@
+"""Validation of layers against the schema: ``gis check``.
+
+:func:`check_layers` reports one :class:`Problem` per thing wrong: a missing
+field, a duplicate or malformed id, an unknown land-use code, an unknown status,
+an invalid, empty or wrongly typed geometry, a missing or wrong CRS, a parent
+that does not exist or does not contain its child, zones of one scheme that
+overlap, and a polygon whose measured ellipsoidal area is off its documented
+area by more than the tolerance (±5 % by default).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+import shapely
+from pyproj import CRS
+
+import geopandas as gpd
+from gis import schema, settings
+from gis.area import ellipsoidal_area, is_polygonal
+from gis.landuse import is_known_code
+from gis.units import to_square_metres
+
+#: Share of a child's area (or of a line's length) that may lie outside its
+#: parent before ``gis check`` objects: rounding to 6 decimals moves shared edges by ~0.1 m.
+CONTAINMENT_TOLERANCE = 0.001
+#: Overlap between two zones of one scheme that counts (share of the smaller zone).
+OVERLAP_TOLERANCE = 0.001
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a layer."""
+
+    layer: str
+    feature: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.layer}: {self.feature}: {self.message}"
+
+
+def _text(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _fid(row: pd.Series, position: int) -> str:
+    fid = _text(row.get("id")) if "id" in row else None
+    return fid if fid is not None else f"#{position + 1}"
+
+
+def check_schema(name: str, gdf: gpd.GeoDataFrame) -> list[Problem]:
+    """Check fields, ids, codes, vocabularies and documented areas of one layer."""
+    problems: list[Problem] = []
+    required = schema.required_fields(name)
+    missing = [f for f in required if f not in gdf.columns]
+    for field in missing:
+        problems.append(Problem(name, "-", f"required field `{field}` is missing"))
+    is_context = name in schema.CONTEXT_LAYERS
+    for pos, (_, row) in enumerate(gdf.iterrows()):
+        fid = _fid(row, pos)
+        raw_id = _text(row.get("id")) if "id" in gdf.columns else None
+        if "id" in gdf.columns:
+            if raw_id is None:
+                problems.append(Problem(name, fid, "`id` is empty"))
+            elif not schema.ID_PATTERN.match(raw_id):
+                problems.append(
+                    Problem(name, fid, "`id` must be lower-case ASCII letters, digits and hyphens")
+                )
+        if "name" in gdf.columns and _text(row.get("name")) is None:
+            problems.append(Problem(name, fid, "`name` is empty"))
+        if "source" in gdf.columns and _text(row.get("source")) is None:
+            problems.append(Problem(name, fid, "`source` is empty: cite the seed file and clause"))
+        quality = _text(row.get("geometry_quality")) if "geometry_quality" in gdf.columns else None
+        if "geometry_quality" in gdf.columns and quality not in schema.GEOMETRY_QUALITIES:
+            known = ", ".join(schema.GEOMETRY_QUALITIES)
+            problems.append(Problem(name, fid, f"`geometry_quality` {quality!r} is not one of {known}"))
+        if is_context:
+            continue
+        if "land_use" in gdf.columns:
+            code = row.get("land_use")
+            code = None if _text(code) is None else str(code).strip()
+            if code is None:
+                problems.append(Problem(name, fid, "`land_use` is empty"))
+            elif not is_known_code(code):
+                problems.append(
+                    Problem(name, fid, f"`land_use` {code!r} is not a code of the 2023 用地用海分类")
+                )
+        if "status" in gdf.columns:
+            status = _text(row.get("status"))
+            if status not in schema.STATUSES:
+                known = ", ".join(schema.STATUSES)
+                problems.append(Problem(name, fid, f"`status` {status!r} is not one of {known}"))
+        problems.extend(_check_documented_area(name, fid, row, gdf.columns))
+    if "id" in gdf.columns:
+        counts = Counter(t for t in (_text(v) for v in gdf["id"]) if t is not None)
+        for ident, n in sorted(counts.items()):
+            if n > 1:
+                problems.append(Problem(name, ident, f"duplicate id: used by {n} features"))
+    if name == "projects" and "seq" in gdf.columns and "scheme" in gdf.columns:
+        seqs = gdf.dropna(subset=["seq"])
+        for (scheme, seq), n in Counter(zip(seqs["scheme"], seqs["seq"], strict=True)).items():
+            if n > 1:
+                problems.append(Problem(name, f"seq {seq}", f"sequence number used {n} times in {scheme}"))
+    return problems
+
+
+def _check_documented_area(name: str, fid: str, row: pd.Series, columns) -> list[Problem]:
+    if "documented_area" not in columns:
+        return []
+    value = row.get("documented_area")
+    unit = _text(row.get("documented_area_unit")) if "documented_area_unit" in columns else None
+    if _text(value) is None:
+        if unit is not None:
+            return [Problem(name, fid, "`documented_area_unit` is set but `documented_area` is empty")]
+        return []
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return [Problem(name, fid, f"`documented_area` {value!r} is not a number")]
+    problems = []
+    if not number > 0:
+        problems.append(Problem(name, fid, f"`documented_area` {value!r} must be positive (leave unknowns empty)"))
+    if unit not in schema.AREA_UNITS:
+        known = ", ".join(schema.AREA_UNITS)
+        problems.append(Problem(name, fid, f"`documented_area_unit` {unit!r} is not one of {known}"))
+    return problems
+
+
+def check_geometry(name: str, gdf: gpd.GeoDataFrame) -> list[Problem]:
+    """Check CRS, geometry presence, validity and type of one layer."""
+    problems: list[Problem] = []
+    if gdf.crs is None:
+        problems.append(Problem(name, "-", "the layer has no CRS; layers are stored in EPSG:4326"))
+    elif not CRS.from_user_input(gdf.crs).equals(CRS.from_epsg(4326)):
+        problems.append(
+            Problem(name, "-", f"CRS is {gdf.crs.name} (EPSG:{gdf.crs.to_epsg()}); layers are stored in EPSG:4326")
+        )
+    allowed = schema.GEOMETRY_TYPES.get(name)
+    geoms = gdf.geometry
+    for pos, (_, row) in enumerate(gdf.iterrows()):
+        fid = _fid(row, pos)
+        geom = geoms.iloc[pos]
+        if geom is None or geom.is_empty:
+            problems.append(Problem(name, fid, "no geometry"))
+            continue
+        if allowed and geom.geom_type not in allowed:
+            problems.append(
+                Problem(name, fid, f"{geom.geom_type} geometry; this layer holds {' or '.join(allowed)}")
+            )
+        if not geom.is_valid:
+            problems.append(Problem(name, fid, f"invalid geometry: {shapely.is_valid_reason(geom)}"))
+    return problems
+
+
+def check_areas(name: str, gdf: gpd.GeoDataFrame, tolerance: float) -> list[Problem]:
+    """Compare the measured ellipsoidal area of each polygon with its documented area."""
+    if "documented_area" not in gdf.columns or "documented_area_unit" not in gdf.columns or gdf.crs is None:
+        return []
+    values = pd.to_numeric(gdf["documented_area"], errors="coerce")
+    units = gdf["documented_area_unit"]
+    mask = values.notna() & (values > 0) & units.isin(schema.AREA_UNITS) & is_polygonal(gdf.geometry)
+    mask &= gdf.geometry.is_valid
+    if not mask.any():
+        return []
+    sub = gdf[mask]
+    measured = ellipsoidal_area(sub)
+    problems = []
+    for (_, row), m2 in zip(sub.iterrows(), measured, strict=True):
+        expected = float(to_square_metres(float(row["documented_area"]), row["documented_area_unit"]))
+        diff = (m2 - expected) / expected
+        if abs(diff) > tolerance:
+            problems.append(Problem(
+                name, str(row.get("id")),
+                f"measured {m2 / 1e6:.4f} km² is {diff:+.1%} off the documented "
+                f"{row['documented_area']:g} {row['documented_area_unit']} (tolerance ±{tolerance:.0%})",
+            ))
+    return problems
+
+
+def check_parents(layers: dict[str, gpd.GeoDataFrame], reference: dict[str, gpd.GeoDataFrame]) -> list[Problem]:
+    """Check that every ``parent`` exists and contains its child.
+
+    Parents are looked up among ``layers`` and ``reference`` (the shipped
+    layers, so that a planner's file may name them).
+    """
+    index: dict[str, object] = {}
+    for source in (reference, layers):
+        for gdf in source.values():
+            if "id" not in gdf.columns or gdf.crs is None:
+                continue
+            geo = gdf.to_crs(4326)
+            for ident, geom in zip(geo["id"], geo.geometry, strict=True):
+                if _text(ident) is not None:
+                    index[str(ident)] = geom
+    problems = []
+    for name, gdf in layers.items():
+        if "parent" not in gdf.columns or gdf.crs is None:
+            continue
+        geo = gdf.to_crs(4326)
+        for pos, (_, row) in enumerate(geo.iterrows()):
+            parent = _text(row.get("parent"))
+            if parent is None:
+                continue
+            fid = _fid(row, pos)
+            if parent not in index:
+                problems.append(Problem(name, fid, f"parent {parent!r} is not the id of any feature"))
+                continue
+            child, container = row.geometry, index[parent]
+            if child is None or child.is_empty or container is None or not child.is_valid:
+                continue
+            outside = _share_outside(child, container)
+            if outside > CONTAINMENT_TOLERANCE:
+                problems.append(Problem(name, fid, f"lies {outside:.1%} outside its parent {parent!r}"))
+    return problems
+
+
+def _share_outside(child, container) -> float:
+    if not container.is_valid:
+        container = shapely.make_valid(container)
+    if child.geom_type in ("Point", "MultiPoint"):
+        return 0.0 if container.buffer(1e-6).covers(child) else 1.0
+    if child.geom_type in ("LineString", "MultiLineString"):
+        return child.difference(container).length / child.length if child.length else 0.0
+    area = float(ellipsoidal_area([child], crs="EPSG:4326")[0])
+    rest = child.difference(container)
+    if rest.is_empty or rest.area == 0:
+        return 0.0
+    rest_polys = [g for g in getattr(rest, "geoms", [rest]) if g.geom_type in ("Polygon", "MultiPolygon")]
+    outside = float(ellipsoidal_area(rest_polys, crs="EPSG:4326").sum()) if rest_polys else 0.0
+    return outside / area if area else 0.0
+
+
+def check_scheme_overlaps(name: str, gdf: gpd.GeoDataFrame) -> list[Problem]:
+    """Check that the zones of one layout scheme do not overlap each other."""
+    if name != "zones" or "scheme" not in gdf.columns or gdf.crs is None:
+        return []
+    problems = []
+    geo = gdf.to_crs(4326)
+    valid = geo[geo.geometry.notna() & geo.geometry.is_valid & is_polygonal(geo.geometry)]
+    for _scheme, group in valid.groupby("scheme"):
+        rows = list(group.itertuples())
+        tree = shapely.STRtree([r.geometry for r in rows])
+        left, right = tree.query([r.geometry for r in rows], predicate="intersects")
+        for i, j in zip(left, right, strict=True):
+            if i >= j:
+                continue
+            a, b = rows[i], rows[j]
+            inter = a.geometry.intersection(b.geometry)
+            polys = [g for g in getattr(inter, "geoms", [inter]) if g.geom_type in ("Polygon", "MultiPolygon")]
+            if not polys:
+                continue
+            shared = float(ellipsoidal_area(polys, crs="EPSG:4326").sum())
+            smaller = float(min(ellipsoidal_area([a.geometry, b.geometry], crs="EPSG:4326")))
+            if smaller and shared / smaller > OVERLAP_TOLERANCE:
+                problems.append(Problem(
+                    name, str(a.id), f"overlaps {b.id!r} of the same scheme by {shared / 1e6:.3f} km²"
+                ))
+    return problems
+
+
+def check_layers(
+    layers: dict[str, gpd.GeoDataFrame],
+    *,
+    reference: dict[str, gpd.GeoDataFrame] | None = None,
+    tolerance: float | None = None,
+) -> list[Problem]:
+    """Check layers against the schema and each other.
+
+    Parameters
+    ----------
+    layers : dict of str to GeoDataFrame
+        The layers to check, by name (a shipped layer name selects its schema;
+        another name gets the common plan schema).
+    reference : dict of str to GeoDataFrame, optional
+        Layers that may hold the parents of the checked features.
+    tolerance : float, optional
+        Accepted relative difference of measured and documented areas;
+        default ``settings.area_tolerance`` (0.05).
+
+    Returns
+    -------
+    list of Problem
+        Empty when everything passes.
+    """
+    tolerance = settings.area_tolerance if tolerance is None else tolerance
+    problems: list[Problem] = []
+    ids: Counter[str] = Counter()
+    for name, gdf in layers.items():
+        problems.extend(check_schema(name, gdf))
+        problems.extend(check_geometry(name, gdf))
+        problems.extend(check_areas(name, gdf, tolerance))
+        problems.extend(check_scheme_overlaps(name, gdf))
+        if "id" in gdf.columns:
+            ids.update({t for t in (_text(v) for v in gdf["id"]) if t is not None})
+    for ident, n in sorted(ids.items()):
+        if n > 1:
+            problems.append(Problem("*", ident, f"id used in {n} layers; ids must be unique across layers"))
+    problems.extend(check_parents(layers, reference or {}))
+    return problems
+
+
+def summarize(problems: Iterable[Problem]) -> str:
+    """Return a one-line count of problems by layer."""
+    counts = Counter(p.layer for p in problems)
+    if not counts:
+        return "no problems"
+    return ", ".join(f"{layer}: {n}" for layer, n in sorted(counts.items()))

@@ -1,0 +1,218 @@
+"""Coordinate reference systems used for Wenzhou, and how to recognise them.
+
+* CGCS2000 geographic (EPSG:4490) and WGS84 (EPSG:4326) agree to well under a
+  metre here; shipped layers are stored in EPSG:4326.
+* CGCS2000 3° Gauss-Krüger: EPSG:4534–4554 without the zone prefix (EPSG:4549 is
+  the 120°E zone that covers all of Wenzhou) and EPSG:4513–4533 with it
+  (EPSG:4528 is zone 40, easting 40 500 000 at 120°E).
+* GCJ-02, the shifted coordinates of Chinese web maps (AMap, Tencent), is not a
+  CRS PROJ knows: :func:`gcj02_to_wgs84` converts it, iterating the public
+  forward formula to sub-millimetre agreement.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pyproj import CRS
+from pyproj.exceptions import CRSError as ProjCRSError
+
+from gis.errors import CRSError
+
+#: CRS of the shipped layers.
+LAYER_CRS = "EPSG:4326"
+#: CGCS2000 geographic.
+CGCS2000 = "EPSG:4490"
+#: Names accepted for GCJ-02 input (not a PROJ CRS).
+GCJ02_NAMES = frozenset({"gcj02", "gcj-02", "gcj_02", "gcj"})
+
+_GK3_PLAIN_FIRST = 4534  # CGCS2000 / 3-degree Gauss-Kruger CM 75E
+_GK3_PREFIXED_FIRST = 4513  # CGCS2000 / 3-degree Gauss-Kruger zone 25 (CM 75E)
+
+
+def gk_epsg(central_meridian: float, *, zone_prefix: bool = False) -> int:
+    """Return the EPSG code of the CGCS2000 3° Gauss-Krüger CRS for a central meridian.
+
+    Parameters
+    ----------
+    central_meridian : float
+        A multiple of 3 between 75 and 135 (degrees east).
+    zone_prefix : bool
+        ``True`` for the codes whose easting carries the zone number
+        (e.g. 40 500 000), ``False`` for plain 500 000 eastings.
+
+    Returns
+    -------
+    int
+        The EPSG code.
+
+    Examples
+    --------
+    >>> gk_epsg(120), gk_epsg(120, zone_prefix=True)
+    (4549, 4528)
+    """
+    cm = round(central_meridian)
+    if cm % 3 or not 75 <= cm <= 135:
+        raise CRSError(f"no CGCS2000 3-degree Gauss-Krüger zone has central meridian {central_meridian}")
+    offset = (cm - 75) // 3
+    return (_GK3_PREFIXED_FIRST if zone_prefix else _GK3_PLAIN_FIRST) + offset
+
+
+def gk_epsg_for_longitude(longitude: float) -> int:
+    """Return the CGCS2000 3° GK code (no zone prefix) of the zone containing a longitude.
+
+    Examples
+    --------
+    >>> gk_epsg_for_longitude(120.7)
+    4549
+    """
+    return gk_epsg(3 * round(float(longitude) / 3))
+
+
+def parse_crs(value: object) -> CRS:
+    """Parse a user's CRS (``EPSG:4528``, ``4528``, a WKT or PROJ string).
+
+    Parameters
+    ----------
+    value : object
+        What the user gave.
+
+    Returns
+    -------
+    pyproj.CRS
+        The CRS.
+
+    Raises
+    ------
+    CRSError
+        With the value in the message, if PROJ does not know it.
+    """
+    text = str(value).strip()
+    if text.isdigit():
+        text = f"EPSG:{text}"
+    try:
+        return CRS.from_user_input(text)
+    except ProjCRSError:
+        raise CRSError(f"unknown CRS {value!r}; give an EPSG code such as EPSG:4490 or EPSG:4549") from None
+
+
+def guess_crs(bounds: tuple[float, float, float, float]) -> list[str]:
+    """Suggest CRSs for coordinates of unknown CRS, from their bounds.
+
+    Parameters
+    ----------
+    bounds : tuple of float
+        ``(minx, miny, maxx, maxy)`` of the data as stored in the file.
+
+    Returns
+    -------
+    list of str
+        Likely CRSs with a short reason each, best first; empty if nothing fits.
+
+    Examples
+    --------
+    >>> guess_crs((40560000, 3090000, 40580000, 3100000))
+    ['EPSG:4528 (CGCS2000 3-degree Gauss-Krüger zone 40, easting with zone prefix)']
+    """
+    minx, miny, maxx, maxy = (float(b) for b in bounds)
+    guesses: list[str] = []
+    if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
+        if 73 <= minx and maxx <= 136 and 3 <= miny and maxy <= 54:
+            guesses.append("EPSG:4490 or EPSG:4326 (longitude/latitude in degrees; in China)")
+        else:
+            guesses.append("EPSG:4326 (longitude/latitude in degrees)")
+        if 3 <= minx <= maxx <= 54 and 73 <= miny <= maxy <= 136:
+            guesses.append("EPSG:4326 with latitude and longitude swapped (x holds the latitude)")
+        return guesses
+    northing_ok = 0 <= miny and maxy <= 6_500_000
+    if northing_ok and 25e6 <= minx and maxx < 46e6 and int(minx // 1e6) == int(maxx // 1e6):
+        zone = int(minx // 1e6)
+        epsg = _GK3_PREFIXED_FIRST + zone - 25
+        guesses.append(
+            f"EPSG:{epsg} (CGCS2000 3-degree Gauss-Krüger zone {zone}, easting with zone prefix)"
+        )
+    elif northing_ok and 0 < minx and maxx < 1_000_000:
+        guesses.append(
+            "EPSG:4549 (CGCS2000 3-degree Gauss-Krüger, central meridian 120°E, no zone prefix; "
+            "another central meridian is possible)"
+        )
+    return guesses
+
+
+# --- GCJ-02 -----------------------------------------------------------------
+_KRASOVSKY_A = 6378245.0
+_KRASOVSKY_EE = 0.00669342162296594323
+
+
+def _out_of_china(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    return (lon < 72.004) | (lon > 137.8347) | (lat < 0.8293) | (lat > 55.8271)
+
+
+def _gcj_delta(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    x = lon - 105.0
+    y = lat - 35.0
+    sx = np.sqrt(np.abs(x))
+    dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * sx
+    dlat += (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
+    dlat += (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
+    dlat += (160.0 * np.sin(y / 12.0 * np.pi) + 320 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0
+    dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * sx
+    dlon += (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
+    dlon += (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
+    dlon += (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0
+    radlat = np.radians(lat)
+    magic = 1 - _KRASOVSKY_EE * np.sin(radlat) ** 2
+    sqrtmagic = np.sqrt(magic)
+    dlat = (dlat * 180.0) / ((_KRASOVSKY_A * (1 - _KRASOVSKY_EE)) / (magic * sqrtmagic) * np.pi)
+    dlon = (dlon * 180.0) / (_KRASOVSKY_A / sqrtmagic * np.cos(radlat) * np.pi)
+    outside = _out_of_china(lon, lat)
+    return np.where(outside, 0.0, dlon), np.where(outside, 0.0, dlat)
+
+
+def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """Shift WGS84 lon/lat to GCJ-02 with the public formula (unchanged outside China).
+
+    Examples
+    --------
+    >>> lon, lat = wgs84_to_gcj02(120.7, 28.0)
+    >>> round(float(lon), 5), round(float(lat), 5)
+    (120.70406, 27.99672)
+    """
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    dlon, dlat = _gcj_delta(lon, lat)
+    return lon + dlon, lat + dlat
+
+
+def gcj02_to_wgs84(lon, lat, *, tolerance: float = 1e-10, max_iterations: int = 30):
+    """Convert GCJ-02 lon/lat to WGS84 by iterating the forward formula.
+
+    The one-step inverse (subtract the shift computed at the GCJ-02 point)
+    errs by 1–2 m; iterating until the forward image matches the input to
+    ``tolerance`` degrees (1e-10° ≈ 0.01 mm) gives the exact inverse of the
+    public formula.
+
+    Parameters
+    ----------
+    lon, lat : float or array-like
+        GCJ-02 coordinates in degrees.
+    tolerance : float
+        Largest accepted residual in degrees.
+    max_iterations : int
+        Safety bound; the iteration converges in 3–5 steps in China.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        WGS84 longitude and latitude.
+    """
+    glon = np.asarray(lon, dtype=float)
+    glat = np.asarray(lat, dtype=float)
+    wlon, wlat = glon.copy(), glat.copy()
+    for _ in range(max_iterations):
+        flon, flat = wgs84_to_gcj02(wlon, wlat)
+        rlon, rlat = glon - flon, glat - flat
+        wlon = wlon + rlon
+        wlat = wlat + rlat
+        if np.all(np.abs(rlon) < tolerance) and np.all(np.abs(rlat) < tolerance):
+            break
+    return wlon, wlat

@@ -1,0 +1,373 @@
+"""Reading planners' vector files and writing outputs without loss.
+
+:func:`read_vector` opens GeoJSON, GeoPackage (any layer), Shapefile and
+FlatGeobuf through pyogrio. A Shapefile whose ``.dbf`` has no ``.cpg`` is
+decoded in the encoding its bytes prove (UTF-8, else GBK/GB18030), and the
+encoding used is reported; a file without a CRS is refused with the likely CRS
+named; ``crs="gcj02"`` converts coordinates copied from Chinese web maps to
+WGS84. Failures become one-line :class:`~gis.errors.InputError` messages that
+name the file.
+
+Every write goes to a temporary file in the destination folder and is renamed
+into place only when complete (:func:`atomic_write`), so an interrupted run
+leaves the previous file intact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import shapely
+from pyproj import CRS
+
+import geopandas as gpd
+import pyogrio
+from gis.crs import GCJ02_NAMES, LAYER_CRS, gcj02_to_wgs84, guess_crs, parse_crs
+from gis.errors import CRSError, DataSourceError, InputError
+
+#: File suffixes read as vector data.
+VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".fgb", ".gml", ".kml", ".zip")
+
+
+@dataclass
+class SourceInfo:
+    """Where a GeoDataFrame came from and what was done to read it."""
+
+    name: str
+    path: Path | None = None
+    layer: str | None = None
+    encoding: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def detect_dbf_encoding(dbf_path: Path) -> str:
+    """Return the encoding the text of a ``.dbf`` is written in.
+
+    The record bytes are tried as ASCII, UTF-8 and then GB18030 (which
+    includes GBK); the first that decodes them all wins.
+
+    Parameters
+    ----------
+    dbf_path : Path
+        The ``.dbf`` file of a Shapefile.
+
+    Returns
+    -------
+    str
+        ``"UTF-8"``, ``"GBK"``, ``"GB18030"`` or ``"ISO-8859-1"``.
+
+    Raises
+    ------
+    DataSourceError
+        If the file is shorter than its header says (truncated).
+    """
+    data = dbf_path.read_bytes()
+    if len(data) < 32:
+        raise DataSourceError(f"{dbf_path}: truncated .dbf ({len(data)} bytes, not even a header)")
+    records = int.from_bytes(data[4:8], "little")
+    header_length = int.from_bytes(data[8:10], "little")
+    record_length = int.from_bytes(data[10:12], "little")
+    body = data[header_length : header_length + records * record_length]
+    if len(body) < records * record_length:
+        held = len(body) // record_length if record_length else 0
+        raise DataSourceError(
+            f"{dbf_path}: truncated .dbf: its header announces {records} records, the file holds {held}"
+        )
+    for encoding in ("ascii", "utf-8", "gbk", "gb18030"):
+        try:
+            body.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return {"ascii": "UTF-8", "utf-8": "UTF-8", "gbk": "GBK", "gb18030": "GB18030"}[encoding]
+    return "ISO-8859-1"
+
+
+def _shapefile_encoding(path: Path, encoding: str | None, info: SourceInfo) -> str | None:
+    if encoding:
+        return encoding
+    cpg = path.with_suffix(".cpg")
+    if not cpg.exists():
+        cpg = path.with_suffix(".CPG")
+    dbf = path.with_suffix(".dbf")
+    if not dbf.exists():
+        dbf = path.with_suffix(".DBF")
+    if cpg.exists() or not dbf.exists():
+        return None
+    detected = detect_dbf_encoding(dbf)
+    info.notes.append(f"{path.name}: no .cpg; text decoded as {detected} (detected from the .dbf bytes)")
+    return detected
+
+
+def _check_shapefile_parts(path: Path) -> None:
+    for suffix in (".shx", ".dbf"):
+        if not (path.with_suffix(suffix).exists() or path.with_suffix(suffix.upper()).exists()):
+            raise DataSourceError(f"{path}: the Shapefile has no {suffix} beside it; copy the whole set")
+
+
+def _apply_crs(gdf: gpd.GeoDataFrame, crs: object, info: SourceInfo) -> gpd.GeoDataFrame:
+    label = info.name
+    if crs is not None and str(crs).strip().lower() in GCJ02_NAMES:
+        if gdf.crs is not None and not CRS.from_user_input(gdf.crs).is_geographic:
+            raise CRSError(f"{label}: GCJ-02 coordinates are longitude/latitude, but the file is in {gdf.crs.name}")
+        gdf = gdf.set_crs(LAYER_CRS, allow_override=True)
+        gdf["geometry"] = shapely.transform(
+            gdf.geometry.values, lambda xy: np.column_stack(gcj02_to_wgs84(xy[:, 0], xy[:, 1]))
+        )
+        info.notes.append(f"{label}: GCJ-02 coordinates converted to WGS84 (iterated inverse)")
+    elif crs is not None:
+        declared = parse_crs(crs)
+        if gdf.crs is not None and not CRS.from_user_input(gdf.crs).equals(declared):
+            info.notes.append(f"{label}: the file says {gdf.crs.name}; --crs {crs} overrides it")
+        gdf = gdf.set_crs(declared, allow_override=True)
+    elif gdf.crs is None:
+        bounds = gdf.total_bounds if len(gdf) else (np.nan,) * 4
+        guesses = guess_crs(tuple(bounds)) if np.all(np.isfinite(bounds)) else []
+        hint = f"; its coordinates look like {guesses[0]}" if guesses else ""
+        raise CRSError(f"{label} has no CRS (no .prj or CRS entry){hint}; declare it with --crs")
+    crs_obj = CRS.from_user_input(gdf.crs)
+    if crs_obj.is_geographic and len(gdf):
+        minx, miny, maxx, maxy = gdf.total_bounds
+        if np.all(np.isfinite([minx, maxx])) and (min(minx, miny) < -180 or max(maxx, maxy) > 180):
+            guesses = guess_crs((minx, miny, maxx, maxy))
+            hint = f"; they look like {guesses[0]}" if guesses else ""
+            raise CRSError(
+                f"{label}: CRS {crs_obj.name} is in degrees but coordinates reach "
+                f"{max(abs(minx), abs(maxx)):.0f}{hint}"
+            )
+    return gdf
+
+
+def read_vector(
+    path: str | os.PathLike[str],
+    *,
+    layer: str | None = None,
+    encoding: str | None = None,
+    crs: object = None,
+) -> tuple[gpd.GeoDataFrame, SourceInfo]:
+    """Read a vector file a planner has.
+
+    Parameters
+    ----------
+    path : path-like
+        A GeoJSON, GeoPackage, Shapefile, FlatGeobuf (or other OGR) file.
+    layer : str, optional
+        The layer of a multi-layer file such as a GeoPackage.
+    encoding : str, optional
+        Text encoding of a Shapefile's ``.dbf``; detected when there is no ``.cpg``.
+    crs : optional
+        The CRS of a file that has none, a CRS that overrides the file's, or
+        ``"gcj02"`` for web-map coordinates (converted to WGS84).
+
+    Returns
+    -------
+    tuple
+        The GeoDataFrame and a :class:`SourceInfo` saying how it was read.
+
+    Raises
+    ------
+    DataSourceError
+        If the file is missing, truncated or not a readable vector file.
+    CRSError
+        If the file has no CRS and none is given, or the CRS contradicts the coordinates.
+    """
+    path = Path(path)
+    info = SourceInfo(name=path.name, path=path, layer=layer)
+    if not path.exists():
+        raise DataSourceError(f"{path}: no such file")
+    if path.is_file() and path.stat().st_size == 0:
+        raise DataSourceError(f"{path}: the file is empty")
+    read_encoding = None
+    if path.suffix.lower() == ".shp":
+        _check_shapefile_parts(path)
+        read_encoding = _shapefile_encoding(path, encoding, info)
+    elif encoding:
+        read_encoding = encoding
+    info.encoding = read_encoding
+    if layer is None and path.suffix.lower() == ".gpkg":
+        layers = _list_layers(path)
+        if len(layers) > 1:
+            names = ", ".join(layers)
+            raise InputError(f"{path} holds {len(layers)} layers ({names}); choose one with --layer")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            kwargs = {"layer": layer} if layer is not None else {}
+            if read_encoding:
+                kwargs["encoding"] = read_encoding
+            gdf = pyogrio.read_dataframe(path, **kwargs)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise DataSourceError(f"{path}: cannot read it: {_first_line(exc)}") from None
+    except (pyogrio.errors.FieldError, pyogrio.errors.GeometryError, pyogrio.errors.FeatureError) as exc:
+        raise DataSourceError(f"{path}: damaged content: {_first_line(exc)}") from None
+    except (UnicodeDecodeError, ValueError, RuntimeError, OSError) as exc:
+        raise DataSourceError(f"{path}: cannot read it: {_first_line(exc)}") from None
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise DataSourceError(f"{path}: no geometry column; it is a table, not a vector layer")
+    gdf = _apply_crs(gdf, crs, info)
+    return gdf, info
+
+
+def _list_layers(path: Path) -> list[str]:
+    try:
+        return [str(row[0]) for row in pyogrio.list_layers(path)]
+    except Exception as exc:  # noqa: BLE001 - any failure to open is a data-source error
+        raise DataSourceError(f"{path}: cannot read it: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike[str], *, overwrite: bool = True, mode: str = "w") -> Iterator:
+    """Open a temporary file beside ``path`` and rename it into place on success.
+
+    Parameters
+    ----------
+    path : path-like
+        The destination.
+    overwrite : bool
+        If ``False`` and ``path`` exists, raise instead of replacing it.
+    mode : str
+        ``"w"`` for text (UTF-8), ``"wb"`` for bytes.
+
+    Yields
+    ------
+    file object
+        The temporary file; on an exception it is removed and ``path`` is untouched.
+    """
+    dest = Path(path)
+    if dest.exists() and not overwrite:
+        raise InputError(f"{dest} exists; pass --overwrite to replace it")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    try:
+        encoding = None if "b" in mode else "utf-8"
+        newline = None if "b" in mode else "\n"
+        with os.fdopen(fd, mode, encoding=encoding, newline=newline) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, _file_mode(dest))
+        os.replace(tmp, dest)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _file_mode(dest: Path) -> int:
+    """Keep an existing file's mode; give a new one the mode the umask allows."""
+    if dest.exists():
+        return dest.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _round_coords(obj, precision: int):
+    if isinstance(obj, float):
+        value = round(obj, precision)
+        return 0.0 if value == 0 else value
+    if isinstance(obj, list | tuple):
+        return [_round_coords(v, precision) for v in obj]
+    return obj
+
+
+def _json_value(value):
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float | np.floating):
+        if not np.isfinite(value):
+            return None
+        as_float = float(value)
+        return int(as_float) if as_float.is_integer() and abs(as_float) < 2**53 else as_float
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def geojson_text(gdf: gpd.GeoDataFrame, *, name: str, precision: int = 6, extra: dict | None = None) -> str:
+    """Serialise a layer as GeoJSON that diffs well.
+
+    One property per line, one ring per line, lon/lat rounded to ``precision``
+    decimals, keys in column order; the result is EPSG:4326 (RFC 7946).
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        The layer (any CRS; reprojected to EPSG:4326).
+    name : str
+        The layer name written at the top of the file.
+    precision : int
+        Decimal places of coordinates.
+    extra : dict, optional
+        More top-level members (e.g. a ``metadata`` object).
+
+    Returns
+    -------
+    str
+        The GeoJSON text, ending in a newline.
+    """
+    if gdf.crs is None:
+        raise CRSError(f"layer {name} has no CRS")
+    gdf = gdf.to_crs(LAYER_CRS)
+    columns = [c for c in gdf.columns if c != gdf.geometry.name]
+    lines = ["{", '"type": "FeatureCollection",', f'"name": {json.dumps(name, ensure_ascii=False)},']
+    for key, value in (extra or {}).items():
+        lines.append(f"{json.dumps(key)}: {json.dumps(value, ensure_ascii=False, sort_keys=False)},")
+    lines.append('"features": [')
+    features = []
+    for row, geom in zip(gdf[columns].itertuples(index=False), gdf.geometry, strict=True):
+        props = ",\n".join(
+            f"  {json.dumps(col, ensure_ascii=False)}: "
+            f"{json.dumps(_json_value(val), ensure_ascii=False)}"
+            for col, val in zip(columns, row, strict=True)
+        )
+        geo = shapely.geometry.mapping(geom) if geom is not None else None
+        geom_text = "null"
+        if geo is not None:
+            coords = _round_coords(geo["coordinates"], precision)
+            if geo["type"] == "Polygon":
+                body = ",\n    ".join(json.dumps(ring) for ring in coords)
+                geom_text = f'{{"type": "Polygon", "coordinates": [\n    {body}]}}'
+            elif geo["type"] == "MultiPolygon":
+                body = ",\n    ".join(json.dumps(poly) for poly in coords)
+                geom_text = f'{{"type": "MultiPolygon", "coordinates": [\n    {body}]}}'
+            else:
+                geom_text = json.dumps({"type": geo["type"], "coordinates": coords})
+        features.append(
+            '{"type": "Feature",\n "properties": {\n' + props + "\n },\n \"geometry\": " + geom_text + "}"
+        )
+    lines.append(",\n".join(features))
+    lines.append("]")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def write_geojson(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *, name: str, precision: int = 6,
+                  extra: dict | None = None, overwrite: bool = True) -> Path:
+    """Write a layer as diff-friendly GeoJSON through :func:`atomic_write`.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    text = geojson_text(gdf, name=name, precision=precision, extra=extra)
+    with atomic_write(path, overwrite=overwrite) as handle:
+        handle.write(text)
+    return Path(path)

@@ -1,0 +1,140 @@
+"""The shipped layers: their names, and reading them by name or from any file.
+
+Each layer is one GeoJSON file in ``layers/`` (EPSG:4326, 6 decimals).
+:func:`read_layer` reads one by name; :func:`open_source` accepts either a
+shipped layer name or the path of a planner's own file, so that every command
+takes both.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+from gis import settings
+from gis.errors import LayerNotFoundError
+from gis.io import SourceInfo, read_vector
+
+#: Plan layers in the order reports list them.
+PLAN_LAYERS: tuple[str, ...] = ("zones", "corridors", "platforms", "reclamation", "projects")
+
+
+def list_layers() -> list[str]:
+    """Return the names of the shipped layers, plan layers first.
+
+    Examples
+    --------
+    >>> list_layers()[:3]
+    ['zones', 'corridors', 'platforms']
+    """
+    folder = settings.get_layers_folder()
+    names = sorted(p.stem for p in folder.glob("*.geojson"))
+    return [n for n in PLAN_LAYERS if n in names] + [n for n in names if n not in PLAN_LAYERS]
+
+
+def layer_path(name: str) -> Path:
+    """Return the file of a shipped layer.
+
+    Raises
+    ------
+    LayerNotFoundError
+        If no shipped layer has that name.
+    """
+    path = settings.get_layers_folder() / f"{name}.geojson"
+    if not path.exists():
+        known = ", ".join(list_layers())
+        raise LayerNotFoundError(f"no shipped layer {name!r} and no such file; layers: {known}")
+    return path
+
+
+def read_layer(name: str) -> gpd.GeoDataFrame:
+    """Read a shipped layer by name.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`list_layers`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The layer in EPSG:4326.
+
+    Examples
+    --------
+    >>> read_layer("zones").crs.to_epsg()
+    4326
+    """
+    gdf, _ = read_vector(layer_path(name))
+    return gdf
+
+
+def is_file_argument(source: str) -> bool:
+    """Return whether a command-line SOURCE names a file rather than a shipped layer."""
+    return any(ch in source for ch in "/\\.") or Path(source).exists()
+
+
+def open_source(
+    source: str,
+    *,
+    layer: str | None = None,
+    encoding: str | None = None,
+    crs: object = None,
+) -> tuple[gpd.GeoDataFrame, SourceInfo]:
+    """Open a shipped layer by name or a planner's file by path.
+
+    Parameters
+    ----------
+    source : str
+        A layer name such as ``"platforms"`` or a file path.
+    layer, encoding, crs
+        As for :func:`gis.io.read_vector` (files only).
+
+    Returns
+    -------
+    tuple
+        The GeoDataFrame and how it was read; ``info.name`` is the layer name
+        for a shipped layer and the file name otherwise.
+    """
+    if not is_file_argument(source):
+        gdf, info = read_vector(layer_path(source))
+        info.name = source
+        return gdf, info
+    return read_vector(source, layer=layer, encoding=encoding, crs=crs)
+
+
+def layer_summary(names: list[str] | None = None) -> list[dict[str, object]]:
+    """Summarise shipped layers: features, geometry types, documented and measured areas.
+
+    Parameters
+    ----------
+    names : list of str, optional
+        Layers to summarise; all shipped layers by default.
+
+    Returns
+    -------
+    list of dict
+        One row per layer with ``layer``, ``features``, ``geometry``,
+        ``with_documented_area`` and ``area_km2`` (ellipsoidal area of the
+        layer's polygons dissolved, so overlaps count once; ``None`` for lines
+        and points).
+    """
+    from gis.area import ellipsoidal_area, is_polygonal
+
+    rows = []
+    for name in names or list_layers():
+        gdf = read_layer(name)
+        polygons = gdf[is_polygonal(gdf.geometry)]
+        area_km2 = None
+        if len(polygons):
+            dissolved = polygons.geometry.union_all()
+            area_km2 = round(float(ellipsoidal_area([dissolved], crs=gdf.crs)[0]) / 1e6, 2)
+        documented = int(gdf["documented_area"].notna().sum()) if "documented_area" in gdf else 0
+        rows.append({
+            "layer": name,
+            "features": len(gdf),
+            "geometry": ", ".join(sorted(set(gdf.geom_type.dropna()))),
+            "with_documented_area": documented,
+            "area_km2": area_km2,
+        })
+    return rows
