@@ -34,10 +34,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+import geopandas as gpd
 import shapely
 from pyproj import CRS, Geod
 
-import geopandas as gpd
 from gis.crs import CGCS2000, gk_epsg_for_longitude, parse_crs
 from gis.errors import CRSError, GeometryError
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+import geopandas as gpd
 import shapely
 from pyproj import CRS
 
-import geopandas as gpd
 from gis import schema, settings
 from gis.area import ellipsoidal_area, is_polygonal
 from gis.landuse import is_known_code

@@ -23,6 +23,7 @@ def _note(message: str) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """``gis check``: validate layers or files; exit 1 if any problem is found."""
     sources = args.sources or list_layers()
     layers = {}
     for source in sources:
@@ -45,6 +46,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_layers(args: argparse.Namespace) -> int:
+    """``gis layers``: a table of the shipped layers."""
     rows = layer_summary(args.names or None)
     headers = ["layer", "features", "geometry", "documented areas", "area km² (dissolved)"]
     print(format_table(headers, [list(r.values()) for r in rows]))
@@ -52,6 +54,7 @@ def cmd_layers(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``gis`` command."""
     parser = argparse.ArgumentParser(
         prog="gis",
         description="Spatial-planning toolkit for Wenzhou's industrial platforms (温州产业平台空间规划工具).",
@@ -60,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("check", help="validate layers or files against the schema")
-    p.add_argument("sources", nargs="*", metavar="LAYER|FILE", help="shipped layer names or files (default: all layers)")
+    p.add_argument(
+        "sources", nargs="*", metavar="LAYER|FILE", help="shipped layer names or files (default: all layers)"
+    )
     p.add_argument("--layer", help="layer of a multi-layer file (GeoPackage)")
     p.add_argument("--encoding", help="text encoding of a Shapefile .dbf (detected if there is no .cpg)")
     p.add_argument("--schema", help="check files against this layer's schema (e.g. platforms)")

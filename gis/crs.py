@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from pyproj import CRS
 from pyproj.exceptions import CRSError as ProjCRSError
 
@@ -116,21 +117,21 @@ def guess_crs(bounds: tuple[float, float, float, float]) -> list[str]:
     minx, miny, maxx, maxy = (float(b) for b in bounds)
     guesses: list[str] = []
     if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
-        if 73 <= minx and maxx <= 136 and 3 <= miny and maxy <= 54:
+        if minx >= 73 and maxx <= 136 and miny >= 3 and maxy <= 54:
             guesses.append("EPSG:4490 or EPSG:4326 (longitude/latitude in degrees; in China)")
         else:
             guesses.append("EPSG:4326 (longitude/latitude in degrees)")
         if 3 <= minx <= maxx <= 54 and 73 <= miny <= maxy <= 136:
             guesses.append("EPSG:4326 with latitude and longitude swapped (x holds the latitude)")
         return guesses
-    northing_ok = 0 <= miny and maxy <= 6_500_000
-    if northing_ok and 25e6 <= minx and maxx < 46e6 and int(minx // 1e6) == int(maxx // 1e6):
+    northing_ok = miny >= 0 and maxy <= 6_500_000
+    if northing_ok and minx >= 25e6 and maxx < 46e6 and int(minx // 1e6) == int(maxx // 1e6):
         zone = int(minx // 1e6)
         epsg = _GK3_PREFIXED_FIRST + zone - 25
         guesses.append(
             f"EPSG:{epsg} (CGCS2000 3-degree Gauss-Krüger zone {zone}, easting with zone prefix)"
         )
-    elif northing_ok and 0 < minx and maxx < 1_000_000:
+    elif northing_ok and minx > 0 and maxx < 1_000_000:
         guesses.append(
             "EPSG:4549 (CGCS2000 3-degree Gauss-Krüger, central meridian 120°E, no zone prefix; "
             "another central meridian is possible)"

@@ -27,11 +27,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+import geopandas as gpd
+import pyogrio
 import shapely
 from pyproj import CRS
 
-import geopandas as gpd
-import pyogrio
 from gis.crs import GCJ02_NAMES, LAYER_CRS, gcj02_to_wgs84, guess_crs, parse_crs
 from gis.errors import CRSError, DataSourceError, InputError
 
@@ -220,7 +220,7 @@ def read_vector(
 def _list_layers(path: Path) -> list[str]:
     try:
         return [str(row[0]) for row in pyogrio.list_layers(path)]
-    except Exception as exc:  # noqa: BLE001 - any failure to open is a data-source error
+    except Exception as exc:
         raise DataSourceError(f"{path}: cannot read it: {_first_line(exc)}") from None
 
 

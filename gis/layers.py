@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+
 from gis import settings
 from gis.errors import LayerNotFoundError
 from gis.io import SourceInfo, read_vector
@@ -29,6 +30,8 @@ def list_layers() -> list[str]:
     """
     folder = settings.get_layers_folder()
     names = sorted(p.stem for p in folder.glob("*.geojson"))
+    if not names:
+        raise LayerNotFoundError(f"no layers (*.geojson) in {folder}; set GIS_LAYERS_FOLDER to the layers folder")
     return [n for n in PLAN_LAYERS if n in names] + [n for n in names if n not in PLAN_LAYERS]
 
 

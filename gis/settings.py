@@ -39,4 +39,4 @@ def get_layers_folder() -> Path:
     source_tree = Path(__file__).resolve().parents[1] / "layers"
     if source_tree.is_dir():  # a source checkout or an editable install
         return source_tree
-    return Path(str(resources.files("gis.layerdata")))  # an installed wheel
+    return Path(str(resources.files("gis") / "layerdata"))  # an installed wheel

@@ -26,7 +26,12 @@ def _pad(text: str, width: int, right: bool) -> str:
     return gap + text if right else text + gap
 
 
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, align_right: Sequence[bool] | None = None) -> str:
+def format_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    *,
+    align_right: Sequence[bool] | None = None,
+) -> str:
     """Format rows as an aligned plain-text table.
 
     Parameters

@@ -19,14 +19,13 @@ import json
 import sys
 from pathlib import Path
 
+import geopandas as gpd
 import shapely
 from shapely.geometry import Point, box, shape
 
-import geopandas as gpd
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from gis.area import ellipsoidal_area  # noqa: E402
-from gis.io import write_geojson  # noqa: E402
+from gis.area import ellipsoidal_area
+from gis.io import write_geojson
 
 BOUNDS = (120.35, 27.60, 121.35, 28.20)
 ANCHORS = {  # name: (id, lon, lat) — a point known to lie on that land

@@ -21,14 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
+import geopandas as gpd
 import shapely
 
-import geopandas as gpd
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from gis.area import ellipsoidal_area  # noqa: E402
-from gis.crs import gcj02_to_wgs84  # noqa: E402
-from gis.io import write_geojson  # noqa: E402
+from gis.area import ellipsoidal_area
+from gis.crs import gcj02_to_wgs84
+from gis.io import write_geojson
 
 ADCODES = {  # 行政区划代码 (GB/T 2260)
     "鹿城区": "330302", "龙湾区": "330303", "瓯海区": "330304", "洞头区": "330305",

@@ -26,16 +26,16 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 
+import geopandas as gpd
 import shapely
 from pyproj import Transformer
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 from shapely.ops import unary_union
-
-import geopandas as gpd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -77,7 +77,7 @@ class Frame:
         return self.to_lonlat.transform(east, north)
 
     def polygon(self, uv: list[tuple[float, float]]) -> Polygon:
-        return Polygon([self.xy(u, v) for u, v in uv])
+        return Polygon([self.xy(u, v) for u, v in _on_grid(uv, closed=True)])
 
     def rect(self, u0: float, u1: float, v0: float, v1: float) -> Polygon:
         return self.polygon([(u0, v0), (u1, v0), (u1, v1), (u0, v1)])
@@ -88,7 +88,31 @@ class Frame:
         )
 
     def line(self, uv: list[tuple[float, float]]) -> LineString:
-        return LineString([self.xy(u, v) for u, v in uv])
+        return LineString([self.xy(u, v) for u, v in _on_grid(uv, closed=False)])
+
+
+GRID_KM = 0.1
+
+
+def _on_grid(uv: list[tuple[float, float]], *, closed: bool) -> list[tuple[float, float]]:
+    """Insert a vertex wherever an axis-parallel edge crosses the 100 m grid of the frame.
+
+    Neighbouring shapes that share an edge then share its vertices exactly, so
+    the lon/lat polygons meet without slivers (a straight frame edge is slightly
+    curved in lon/lat).
+    """
+    points = list(uv) + ([uv[0]] if closed else [])
+    out: list[tuple[float, float]] = []
+    for (u0, v0), (u1, v1) in pairwise(points):
+        out.append((u0, v0))
+        if u0 == u1 or v0 == v1:
+            a, b = (v0, v1) if u0 == u1 else (u0, u1)
+            steps = np.arange(math.floor(min(a, b) / GRID_KM) + 1, math.ceil(max(a, b) / GRID_KM)) * GRID_KM
+            steps = [round(t, 6) for t in (steps if b > a else steps[::-1]) if min(a, b) < t < max(a, b)]
+            out.extend((u0, t) if u0 == u1 else (t, v0) for t in steps)
+    if not closed:
+        out.append(points[-1])
+    return out
 
 
 def scale_about(geom, factor: float, origin: tuple[float, float]):
@@ -811,7 +835,7 @@ def project_row(fid, name, point, *, parent, source, land_use, status, scheme, g
 def dongtou_projects(geoms: dict[str, object], lands: dict[str, object]) -> list[dict]:
     xiaomen = lands["xiaomen"]
     regions: dict[tuple[str, str], object] = {}
-    for seq, (ref, where, _) in PLACEMENT.items():
+    for ref, where, _ in PLACEMENT.values():
         key = (ref, where)
         if key in regions:
             continue

@@ -1,0 +1,73 @@
+"""Shared fixtures: the shipped layers, a CLI runner, and builders of bad files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import geopandas as gpd
+
+from gis.cli import main
+from gis.layers import list_layers, read_layer
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT.parent / "shared" / "seeds"
+SEED_FILES = (
+    "000_5496da43e4360013.txt",
+    "001_bd4c905f1d7d095b.txt",
+    "002_ff2ba24ae00558cb.txt",
+    "003_bc4797bc58bdb950.txt",
+    "004_11469c4f806a536c.txt",
+)
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture(scope="session")
+def layers() -> dict[str, gpd.GeoDataFrame]:
+    return {name: read_layer(name) for name in list_layers()}
+
+
+@pytest.fixture
+def gis(capsys):
+    """Run ``gis ARGS`` in-process; return exit code, stdout and stderr."""
+
+    def run(*args: str) -> Run:
+        code = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def gis_process():
+    """Run the installed ``gis`` console command in a subprocess (as a planner would)."""
+
+    def run(*args: str, cwd: Path | None = None) -> Run:
+        exe = Path(sys.executable).with_name("gis")
+        proc = subprocess.run(
+            [str(exe), *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300, check=False
+        )
+        return Run(proc.returncode, proc.stdout, proc.stderr)
+
+    return run
+
+
+def write_geojson_file(path: Path, gdf: gpd.GeoDataFrame) -> Path:
+    gdf.to_file(path, driver="GeoJSON")
+    return path
+
+
+def feature_collection(features: list[dict]) -> str:
+    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
