@@ -8,14 +8,21 @@ exits 2; ``gis check`` exits 1 when it finds problems.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 
+import pandas as pd
+
 from gis import __version__
+from gis.area import METHODS, planar_crs_for
 from gis.check import check_layers, summarize
 from gis.errors import InputError
 from gis.layers import is_file_argument, layer_summary, list_layers, open_source, read_layer
+from gis.measure import area_table, reclaim_table, reconcile
+from gis.report import FORMATS, drop_empty, emit, records, render
 from gis.table import format_table
+from gis.units import LABELS, SQUARE_METRES
 
 
 def _note(message: str) -> None:
@@ -53,6 +60,92 @@ def cmd_layers(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open(args: argparse.Namespace):
+    gdf, info = open_source(args.source, layer=args.layer, encoding=args.encoding, crs=args.crs)
+    for note in info.notes:
+        _note(note)
+    if len(gdf) == 0:
+        raise InputError(f"{info.name} holds no features")
+    return gdf, info
+
+
+def _method_label(method: str, gdf) -> str:
+    if method == "planar":
+        return f"高斯-克吕格平面面积 (EPSG:{planar_crs_for(gdf).to_epsg()})"
+    if method == "geodesic":
+        return "CGCS2000 椭球面积 (测地线边, GeographicLib)"
+    return "CGCS2000 椭球面积 (国土调查方法)"
+
+
+def cmd_area(args: argparse.Namespace) -> int:
+    """``gis area``: areas per feature or group, or reconciliation against documented areas."""
+    gdf, info = _open(args)
+    label = _method_label(args.method, gdf)
+    if args.reconcile:
+        table = reconcile(gdf, tolerance=args.tolerance, method=args.method, what=info.name)
+        title = f"{info.name}: 量算面积与文件面积核对, {label}, 容差 ±{args.tolerance:.0%}"
+        emit(render(table, args.format, title=title), args.output, fmt=args.format)
+        flagged = int((table["flag"] == "超出容差").sum())
+        compared = int(table["diff_pct"].notna().sum())
+        _note(f"{compared} feature(s) with a documented area; {flagged} beyond ±{args.tolerance:.0%}")
+        return 0
+    table = area_table(
+        gdf, by=args.by, unit=args.unit, method=args.method, planar_crs=args.planar_crs, what=info.name
+    )
+    if args.format == "table":
+        table = drop_empty(table)
+    title = f"{info.name}: {label}, 单位 {LABELS[args.unit]}"
+    emit(render(table, args.format, title=title), args.output, fmt=args.format)
+    if table.attrs.get("disjoint") is False:
+        total = table.iloc[-1]
+        _note(
+            f"features overlap: the total counts {total['overlap_m2']:.2f} m² once "
+            f"(plain sum {total['sum_m2']:.2f} m², dissolved {total['area_m2']:.2f} m²)"
+        )
+    return 0
+
+
+def cmd_reclaim(args: argparse.Namespace) -> int:
+    """``gis reclaim``: reclaimed acreage with totals by status, district and scheme."""
+    gdf, info = _open(args)
+    tables = reclaim_table(gdf, method=args.method)
+    if args.format == "json":
+        payload = {name: records(t) for name, t in tables.items()}
+        emit(json.dumps(payload, ensure_ascii=False, indent=1) + "\n", args.output, fmt="json")
+        return 0
+    if args.format == "csv":
+        combined = pd.concat([t.assign(section=name) for name, t in tables.items()], ignore_index=True)
+        combined = combined[["section", *[c for c in combined.columns if c != "section"]]]
+        emit(render(combined, "csv"), args.output, fmt="csv")
+        return 0
+    label = _method_label(args.method, gdf)
+    titles = {
+        "areas": f"{info.name}: 围垦面积 ({label})",
+        "by_status": "按状态汇总 (溶解后计算, 嵌套与重叠只计一次)",
+        "by_district": "按所在区汇总",
+        "by_scheme": "按布局方案汇总",
+    }
+    parts = []
+    for name, table in tables.items():
+        shown = table if name == "areas" else drop_empty(
+            table[[c for c in table.columns if c not in ("area_m2",)]], ("sum_m2", "overlap_m2", "sum_mu")
+        )
+        parts.append(render(shown, "table", title=titles[name]))
+    emit("\n".join(parts), args.output, fmt="table")
+    return 0
+
+
+def _source_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--layer", help="layer of a multi-layer file (GeoPackage)")
+    p.add_argument("--encoding", help="text encoding of a Shapefile .dbf (detected if there is no .cpg)")
+    p.add_argument("--crs", help="CRS of a file that has none (EPSG:4528, 4490 …) or gcj02 for web-map coordinates")
+
+
+def _output_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    p.add_argument("-o", "--output", help="write to this file instead of standard output")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``gis`` command."""
     parser = argparse.ArgumentParser(
@@ -71,6 +164,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--schema", help="check files against this layer's schema (e.g. platforms)")
     p.add_argument("--tolerance", type=float, default=None, help="accepted area difference, e.g. 0.05 for ±5%%")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("area", help="land areas per feature or group (亩, 公顷, km², 万亩)")
+    p.add_argument("source", metavar="SOURCE", help="a shipped layer name or a vector file")
+    p.add_argument("--by", help="group by this field; each group is dissolved before measuring")
+    p.add_argument("--unit", choices=list(SQUARE_METRES), default="mu", help="unit (default: mu, 亩)")
+    p.add_argument("--method", choices=METHODS, default="ellipsoidal", help="area method (default: ellipsoidal)")
+    p.add_argument("--planar-crs", help="projected CRS for --method planar (default: the data's 3° GK zone)")
+    p.add_argument("--reconcile", action="store_true", help="compare measured with documented areas")
+    p.add_argument("--tolerance", type=float, default=0.05, help="reconciliation tolerance (default 0.05 = ±5%%)")
+    _source_options(p)
+    _output_options(p)
+    p.set_defaults(func=cmd_area)
+
+    p = sub.add_parser("reclaim", help="reclaimed acreage with totals by status, district and scheme")
+    p.add_argument("source", metavar="SOURCE", nargs="?", default="reclamation",
+                   help="the reclamation layer (default) or a file with the same fields")
+    p.add_argument("--method", choices=METHODS, default="ellipsoidal", help="area method (default: ellipsoidal)")
+    _source_options(p)
+    _output_options(p)
+    p.set_defaults(func=cmd_reclaim)
 
     p = sub.add_parser("layers", help="summarise the shipped layers")
     p.add_argument("names", nargs="*", metavar="LAYER")

@@ -116,13 +116,13 @@ def guess_crs(bounds: tuple[float, float, float, float]) -> list[str]:
     """
     minx, miny, maxx, maxy = (float(b) for b in bounds)
     guesses: list[str] = []
+    if 3 <= minx <= maxx <= 54 and 73 <= miny <= maxy <= 136:
+        return ["EPSG:4326 with latitude and longitude swapped (x holds the latitude): swap the columns"]
     if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
         if minx >= 73 and maxx <= 136 and miny >= 3 and maxy <= 54:
             guesses.append("EPSG:4490 or EPSG:4326 (longitude/latitude in degrees; in China)")
         else:
             guesses.append("EPSG:4326 (longitude/latitude in degrees)")
-        if 3 <= minx <= maxx <= 54 and 73 <= miny <= maxy <= 136:
-            guesses.append("EPSG:4326 with latitude and longitude swapped (x holds the latitude)")
         return guesses
     northing_ok = miny >= 0 and maxy <= 6_500_000
     if northing_ok and minx >= 25e6 and maxx < 46e6 and int(minx // 1e6) == int(maxx // 1e6):

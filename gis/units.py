@@ -132,7 +132,8 @@ def round_half_up(value: float, ndigits: int = 2) -> float:
     """
     quantum = Decimal(1).scaleb(-ndigits)
     # repr() gives the shortest decimal that round-trips, so 2.675 stays 2.675.
-    return float(Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP))
+    rounded = float(Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP))
+    return rounded + 0.0  # no negative zero
 
 
 def balanced_round(parts: Sequence[float], ndigits: int = 2, total: float | None = None) -> list[float]:

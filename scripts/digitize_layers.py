@@ -479,10 +479,8 @@ def dongtou(coast: gpd.GeoDataFrame) -> dict[str, list[dict]]:
         (121.000, 27.972), (121.010, 27.990), (121.030, 28.000), (121.048, 27.994), (121.062, 27.986),
         (121.074, 27.982), (121.060, 27.960), (121.042, 27.946), (121.012, 27.952),
     ])
-    big = fit(outer, documented(19.8, "km2"), origin=(121.045, 27.975))
-    big = big.difference(islands)
-    big = fit(big, documented(19.8, "km2"), origin=(121.045, 27.975))
-    big = big.difference(islands)
+    big = solve(lambda f: scale_about(outer, f, (121.045, 27.975)).difference(islands),
+                documented(19.8, "km2"), 0.5, 2.0)
     # 临港石化产业岛启动区 (2.2 km²): the W part of 小门岛 (W of 121.052°E) plus 小门岛西片, the
     # reclamation against it (N of 27.986°N), whose W edge is moved until the whole measures 2.2 km².
     xm_island_west = xiaomen.intersection(box(121.0, 27.9, 121.052, 28.1))

@@ -1,0 +1,106 @@
+"""Rendering result tables as aligned text, CSV or JSON, and writing them safely.
+
+Text tables carry Chinese headers and keep Chinese names aligned; CSV is UTF-8
+with a byte-order mark so that Excel opens it right; JSON is an array of row
+objects with the same keys as the CSV header (``null`` for an empty cell).
+Writing goes through :func:`gis.io.atomic_write`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+from collections.abc import Mapping
+
+import pandas as pd
+
+from gis.io import atomic_write
+from gis.table import format_table
+
+FORMATS: tuple[str, ...] = ("table", "csv", "json")
+
+#: Chinese headers of the text tables.
+HEADERS: dict[str, str] = {
+    "id": "编号", "name": "名称", "feature": "要素", "features": "要素数", "scheme": "布局方案", "role": "功能",
+    "status": "状态", "period": "期限", "district": "所在区", "land_use": "用地用海代码", "parent": "上级",
+    "area_m2": "面积(平方米)", "sum_m2": "直接相加(平方米)", "overlap_m2": "重叠(平方米)",
+    "area_ha": "面积(公顷)", "area_mu": "面积(亩)", "area_km2": "面积(平方公里)", "area_wanmu": "面积(万亩)",
+    "sum_mu": "直接相加(亩)", "documented": "文件面积", "documented_area": "文件面积",
+    "documented_area_unit": "单位", "documented_m2": "文件面积(平方米)", "documented_mu": "文件面积(亩)",
+    "measured_m2": "量算面积(平方米)", "measured_in_unit": "量算面积(同单位)", "diff_pct": "差异(%)",
+    "flag": "核对", "total": "合计行",
+}
+
+
+def _clean(value):
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def records(table: pd.DataFrame) -> list[dict]:
+    """Return the rows of ``table`` as JSON-ready dicts (``None`` for empty cells)."""
+    return [{k: _clean(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
+
+
+def drop_empty(table: pd.DataFrame, columns: tuple[str, ...] = ("sum_m2", "overlap_m2", "sum_mu")) -> pd.DataFrame:
+    """Drop the given columns where they say nothing (all empty, or no overlap anywhere)."""
+    keep = []
+    overlap = "overlap_m2" in table and pd.to_numeric(table["overlap_m2"], errors="coerce").fillna(0).gt(0).any()
+    for c in table.columns:
+        if c in columns and (not overlap or table[c].isna().all()):
+            continue
+        keep.append(c)
+    return table[keep]
+
+
+def render(table: pd.DataFrame, fmt: str, *, title: str | None = None, headers: Mapping[str, str] = HEADERS) -> str:
+    """Render a table as ``table`` (aligned text), ``csv`` or ``json``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The rows.
+    fmt : {"table", "csv", "json"}
+        The format.
+    title : str, optional
+        A line printed above a text table.
+    headers : mapping
+        Chinese headers of the text format.
+
+    Returns
+    -------
+    str
+        The rendered text, ending in a newline.
+    """
+    if fmt == "json":
+        return json.dumps(records(table), ensure_ascii=False, indent=1) + "\n"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        table.to_csv(buffer, index=False, lineterminator="\n")
+        return buffer.getvalue()
+    if fmt != "table":
+        raise ValueError(f"unknown format {fmt!r}")
+    shown = table.drop(columns=[c for c in ("total",) if c in table.columns])
+    rows = [[_clean(v) for v in row] for row in shown.itertuples(index=False)]
+    text = format_table([headers.get(c, c) for c in shown.columns], rows)
+    return (f"{title}\n" if title else "") + text + "\n"
+
+
+def emit(text: str, output: str | os.PathLike[str] | None, *, fmt: str, overwrite: bool = True) -> None:
+    """Print ``text`` or write it to ``output`` atomically (CSV with a BOM for Excel)."""
+    if output is None:
+        print(text, end="")
+        return
+    if fmt == "csv":
+        with atomic_write(output, overwrite=overwrite, mode="wb") as handle:
+            handle.write(text.encode("utf-8-sig"))
+        return
+    with atomic_write(output, overwrite=overwrite) as handle:
+        handle.write(text)
