@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from collections.abc import Sequence
 
 import pandas as pd
@@ -20,7 +21,10 @@ from gis.check import check_layers, summarize
 from gis.errors import InputError
 from gis.layers import is_file_argument, layer_summary, list_layers, open_source, read_layer
 from gis.measure import area_table, reclaim_table, reconcile
+from gis.overlay import overlay
 from gis.report import FORMATS, drop_empty, emit, records, render
+from gis.rules import check_rules, shipped_index
+from gis.site import site_report, site_report_markdown
 from gis.table import format_table
 from gis.units import LABELS, SQUARE_METRES
 
@@ -135,6 +139,92 @@ def cmd_reclaim(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_any(source: str, args: argparse.Namespace, what: str):
+    gdf, info = open_source(source, layer=getattr(args, "layer", None), encoding=args.encoding, crs=args.crs)
+    for note in info.notes:
+        _note(note)
+    if len(gdf) == 0:
+        raise InputError(f"{info.name} ({what}) holds no features")
+    return gdf, info
+
+
+class _Warnings:
+    """Print the warnings an API call raises as ``gis: warning: …`` lines."""
+
+    def __enter__(self):
+        self._ctx = warnings.catch_warnings(record=True)
+        self._caught = self._ctx.__enter__()
+        warnings.simplefilter("always")
+        return self
+
+    def __exit__(self, *exc):
+        self._ctx.__exit__(*exc)
+        for w in self._caught:
+            print(f"gis: warning: {w.message}", file=sys.stderr)
+        return False
+
+
+def cmd_overlay(args: argparse.Namespace) -> int:
+    """``gis overlay``: projects against zones, overlap area and share inside."""
+    projects, pinfo = _open_any(args.projects, args, "projects")
+    zones, zinfo = _open_any(args.zones, args, "zones")
+    with _Warnings():
+        table = overlay(projects, zones, project_id=args.id_field, zone_id=args.zone_field,
+                        min_share=args.min_share, projects_name=pinfo.name, zones_name=zinfo.name)
+    if args.format == "table":
+        table = table.assign(area_inside_mu=[None if pd.isna(v) else round(v / (2000 / 3), 2)
+                                             for v in table["area_inside_m2"]])
+        table["share_inside"] = table["share_inside"].round(4)
+        table["area_inside_m2"] = table["area_inside_m2"].round(2)
+    title = f"{pinfo.name} × {zinfo.name}: 叠加 (CGCS2000 椭球面积)"
+    emit(render(table, args.format, title=title), args.output, fmt=args.format)
+    alone = int(table["zone_id"].isna().sum())
+    _note(f"{table['project_id'].nunique()} project(s); {alone} in no zone")
+    return 0
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    """``gis rules``: the plans' siting rules checked against the layers."""
+    results = check_rules(shipped_index())
+    table = pd.DataFrame([r.as_dict() for r in results])
+    if args.format == "json":
+        emit(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=1) + "\n",
+             args.output, fmt="json")
+        return 0
+    if args.format == "csv":
+        table["features"] = table["features"].map("; ".join)
+        table["failing"] = table["failing"].map("; ".join)
+        emit(render(table, "csv"), args.output, fmt="csv")
+        return 0
+    lines = []
+    for r in results:
+        lines.append(f"[{r.verdict}] {r.id}  ({r.source})")
+        lines.append(f"    {r.text}")
+        lines.append(f"    {r.detail}")
+    counts = table["verdict"].value_counts()
+    lines.append("合计: " + ", ".join(f"{v} {int(counts.get(v, 0))}" for v in ("通过", "不通过", "无法判断")))
+    emit("\n".join(lines) + "\n", args.output, fmt="table")
+    return 0
+
+
+def cmd_site(args: argparse.Namespace) -> int:
+    """``gis site``: a siting report (选址分析) for candidate sites."""
+    sites, info = _open_any(args.source, args, "sites")
+    with _Warnings():
+        report = site_report(sites, id_field=args.id_field, what=info.name)
+    if args.format == "markdown":
+        emit(site_report_markdown(report, title=f"选址分析报告：{info.name}"), args.output, fmt="markdown")
+    elif args.format == "json":
+        emit(json.dumps(report["sites"], ensure_ascii=False, indent=1) + "\n", args.output, fmt="json")
+    elif args.format == "csv":
+        emit(render(report["rows"], "csv"), args.output, fmt="csv")
+    else:
+        parts = [render(report["overlaps"], "table", title=f"{info.name}: 占用情况 (CGCS2000 椭球面积)"),
+                 render(report["rules"], "table", title="规划规则")]
+        emit("\n".join(parts), args.output, fmt="table")
+    return 0
+
+
 def _source_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--layer", help="layer of a multi-layer file (GeoPackage)")
     p.add_argument("--encoding", help="text encoding of a Shapefile .dbf (detected if there is no .cpg)")
@@ -184,6 +274,29 @@ def build_parser() -> argparse.ArgumentParser:
     _source_options(p)
     _output_options(p)
     p.set_defaults(func=cmd_reclaim)
+
+    p = sub.add_parser("overlay", help="projects on zones: overlap area and share inside")
+    p.add_argument("projects", metavar="PROJECTS", help="a shipped layer name or a vector file")
+    p.add_argument("zones", metavar="ZONES", help="a shipped layer name or a vector file of polygons")
+    p.add_argument("--id-field", default="id", help="the projects' id field (default: id)")
+    p.add_argument("--zone-field", default="id", help="the zones' id field (default: id)")
+    p.add_argument("--min-share", type=float, default=0.0, help="drop overlaps below this share (0-1)")
+    p.add_argument("--encoding", help="text encoding of Shapefile .dbf files")
+    p.add_argument("--crs", help="CRS of files that have none")
+    _output_options(p)
+    p.set_defaults(func=cmd_overlay)
+
+    p = sub.add_parser("rules", help="the plans' siting rules checked against the layers")
+    _output_options(p)
+    p.set_defaults(func=cmd_rules)
+
+    p = sub.add_parser("site", help="siting report for candidate sites (选址分析)")
+    p.add_argument("source", metavar="FILE", help="a vector file of candidate sites (or a shipped layer name)")
+    p.add_argument("--id-field", default="id", help="the sites' id field (default: id)")
+    _source_options(p)
+    p.add_argument("--format", choices=[*FORMATS, "markdown"], default="table", help="output format")
+    p.add_argument("-o", "--output", help="write to this file instead of standard output")
+    p.set_defaults(func=cmd_site)
 
     p = sub.add_parser("layers", help="summarise the shipped layers")
     p.add_argument("names", nargs="*", metavar="LAYER")

@@ -31,6 +31,11 @@ HEADERS: dict[str, str] = {
     "documented_area_unit": "单位", "documented_m2": "文件面积(平方米)", "documented_mu": "文件面积(亩)",
     "measured_m2": "量算面积(平方米)", "measured_in_unit": "量算面积(同单位)", "diff_pct": "差异(%)",
     "flag": "核对", "total": "合计行",
+    "project_id": "项目编号", "zone_id": "分区编号", "area_inside_m2": "区内面积(平方米)",
+    "area_inside_mu": "区内面积(亩)", "length_inside_m": "区内长度(米)", "share_inside": "区内占比",
+    "project_area_m2": "项目面积(平方米)", "site_id": "选址编号", "site_name": "选址名称", "layer": "图层",
+    "feature_id": "要素编号", "feature_name": "要素名称", "share": "占比", "rule": "规则", "verdict": "结论",
+    "source": "出处", "detail": "说明", "class": "类别", "zone_area_m2": "分区面积(平方米)",
 }
 
 

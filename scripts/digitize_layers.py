@@ -508,7 +508,7 @@ def dongtou(coast: gpd.GeoDataFrame) -> dict[str, list[dict]]:
     qiantan2 = Polygon([(e_edge, 27.918), (121.005, 27.902), (121.028, 27.892), (121.028, 27.862),
                         (e_edge, 27.862)]).difference(ojk1).difference(niyu)
     ojk2 = box(ojk1.bounds[0], 27.852, e_edge, ojk1.bounds[1]).difference(ojk1)
-    west_zone = unary_union([ojk1, qiantan2, ojk2])
+    west_zone = unary_union([ojk1, qiantan2, ojk2, niyu])
 
     # Parks inside 瓯江口新区一期: 工业功能区 in the NW corner (3000 亩), 轨道交通 in the E (1500 亩).
     minx, miny, maxx, maxy = ojk1.bounds
@@ -534,7 +534,7 @@ def dongtou(coast: gpd.GeoDataFrame) -> dict[str, list[dict]]:
     green_town = nominal_square(anchor.x, anchor.y, 0.5).intersection(start)
     damen_west = nominal_square(121.052, 27.962, 0.6).intersection(damen)
     damen_transfer = nominal_square(121.100, 27.972, 0.4).intersection(damen)
-    niyu_transfer = nominal_square(121.065, 27.866, 0.4).intersection(niyu)
+    niyu_transfer = nominal_square(121.055, 27.862, 0.4).intersection(niyu)
 
     zones = [
         feature("dt-zone-north", "北翼集聚（大门镇）", north_zone, scheme=SCHEME_DT, role="北翼集聚",
@@ -545,7 +545,8 @@ def dongtou(coast: gpd.GeoDataFrame) -> dict[str, list[dict]]:
                 geometry_source="the outline of 洞头本岛 in the coast layer (OpenStreetMap-derived, ~2017)"),
         feature("dt-zone-west", "西片联动（灵昆—霓屿围垦区）", west_zone, scheme=SCHEME_DT, role="西片联动",
                 land_use="1001", status="规划", period="2016-2020", source=f"{S002} 第三章 一(三)",
-                geometry_source="union of the drawn 瓯江口新区一期, 二期 and 浅滩二期 (reclamation layer)"),
+                geometry_source="union of the drawn 瓯江口新区一期, 二期 and 浅滩二期 (reclamation layer) and 霓屿岛 "
+                "(coast layer): the western cluster from 灵昆 to 霓屿"),
     ]
     reclamation = [
         feature("dt-rec-damen-xiaomen", "大小门岛之间围垦区", big, land_use="1901", status="规划",
@@ -623,7 +624,7 @@ def dongtou(coast: gpd.GeoDataFrame) -> dict[str, list[dict]]:
                 source=f"{S002} 第三章 二(二); {S002} 附表 序号6",
                 geometry_source="on 大门岛 (coast layer); position on the island not stated; sized to 100 亩"),
         feature("dt-park-algae", "海洋藻类深加工创业园（霓屿）", algae, scheme=SCHEME_DT, role="创业创新平台",
-                land_use="1001", status="规划", period="2017-2020", parent=None,
+                land_use="1001", status="规划", period="2017-2020", parent="dt-zone-west",
                 documented_area=60, documented_area_unit="亩",
                 source=f"{S002} 第三章 二(二); {S002} 附表 序号35",
                 geometry_source="on 霓屿岛 (网寮鼻料场; coast layer); sized to 60 亩"),
@@ -641,7 +642,7 @@ def dongtou(coast: gpd.GeoDataFrame) -> dict[str, list[dict]]:
                 source=f"{S002} 第五章 一(三)1",
                 geometry_source="near 大门镇 centre (121.1075, 27.9728); size not stated: nominal 400 m"),
         feature("dt-park-niyu-transfer", "霓屿转产转业示范区", niyu_transfer, scheme=SCHEME_DT,
-                role="转产转业平台", land_use="1001", status="研究", period=None, parent=None,
+                role="转产转业平台", land_use="1001", status="研究", period=None, parent="dt-zone-west",
                 source=f"{S002} 第五章 一(三)1",
                 geometry_source="on 霓屿岛 (coast layer); size not stated: a nominal 400 m block"),
     ]
@@ -866,7 +867,7 @@ def dongtou_projects(geoms: dict[str, object], lands: dict[str, object]) -> list
             lon, lat = POINTS[ref]
             points[seq] = Point(lon + 0.0015 * k, lat - 0.0006 * k)
     parent_of = {
-        "xiaomen": "dt-zone-north", "damen": "dt-zone-north", "niyu": None, "beiao": "dt-zone-main",
+        "xiaomen": "dt-zone-north", "damen": "dt-zone-north", "niyu": "dt-zone-west", "beiao": "dt-zone-main",
         "dongping": "dt-zone-main",
     }
     rows = []

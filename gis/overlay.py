@@ -1,0 +1,317 @@
+"""Overlay: which zone a project falls in, how much of it, and what a zone holds.
+
+* :func:`overlay` — for every project (point, line or polygon) and every zone
+  it touches: the overlap area (ellipsoidal, m²) and the share of the project
+  inside (polygons: of its area; lines: of its length; points: 1 if inside or on
+  the boundary). A project in no zone gets one row with ``zone_id`` empty; a
+  project on a shared boundary is reported in every zone it touches.
+* :func:`zone_composition` — for each zone, the area of each class of another
+  layer inside it (the layer dissolved per class first) and its share.
+
+Exact geometry, not centroid tests: an STRtree on the projects finds the
+candidate pairs; pairs where the zone contains the project whole are taken
+uncut, and only the pairs that straddle a zone boundary are intersected.
+"""
+
+from __future__ import annotations
+
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+
+import geopandas as gpd
+import shapely
+from pyproj import CRS
+
+from gis.area import ellipsoidal_area
+from gis.errors import FieldError, GeometryError, InputError
+
+_POLY = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
+_LINE = (shapely.GeometryType.LINESTRING, shapely.GeometryType.MULTILINESTRING)
+
+
+class OverlayWarning(UserWarning):
+    """Something was done to the inputs to overlay them: a reprojection, a repair."""
+
+
+def _is_valid(geoms: np.ndarray) -> np.ndarray:
+    """``shapely.is_valid`` on two threads for large inputs (GEOS releases the GIL)."""
+    if len(geoms) < 50_000:
+        return shapely.is_valid(geoms)
+    halves = np.array_split(geoms, 2)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return np.concatenate(list(pool.map(shapely.is_valid, halves)))
+
+
+def prepare(gdf: gpd.GeoDataFrame, id_field: str, what: str) -> gpd.GeoDataFrame:
+    """Check and normalise one overlay input: ids, CRS (→ EPSG:4326), valid geometry.
+
+    Invalid geometries are repaired with ``make_valid`` and each repair is
+    reported in an :class:`OverlayWarning` naming the feature; rows without
+    geometry are refused.
+    """
+    if len(gdf) == 0:
+        raise InputError(f"{what} holds no features")
+    if id_field not in gdf.columns:
+        known = ", ".join(c for c in gdf.columns if c != gdf.geometry.name)
+        raise FieldError(f"{what} has no id field {id_field!r} (use --id-field/--zone-field); fields: {known}")
+    if gdf.crs is None:
+        raise InputError(f"{what} has no CRS")
+    ids = gdf[id_field].astype(str)
+    missing = gdf.geometry.isna() | gdf.geometry.is_empty
+    if missing.any():
+        raise GeometryError(f"{what}: feature {ids[missing].iloc[0]!r} has no geometry ({int(missing.sum())} in all)")
+    out = gdf.to_crs(4326) if not CRS.from_user_input(gdf.crs).equals(CRS.from_epsg(4326)) else gdf.copy()
+    invalid = pd.Series(~_is_valid(np.asarray(out.geometry.values, dtype=object)), index=out.index)
+    for ident, geom in zip(ids[invalid], out.geometry[invalid], strict=True):
+        warnings.warn(
+            f"{what}: feature {ident!r} has an invalid geometry ({shapely.is_valid_reason(geom)}); repaired",
+            OverlayWarning,
+            stacklevel=3,
+        )
+    if invalid.any():
+        repaired = shapely.make_valid(out.geometry[invalid].values)
+        out.loc[invalid, out.geometry.name] = gpd.GeoSeries(repaired, index=out.index[invalid], crs=4326)
+    return out
+
+
+def _parts_of(geoms: np.ndarray, kinds: tuple) -> np.ndarray:
+    """Keep the parts of the given geometry types (lines of a collection, polygons of a piece)."""
+    out = np.empty(len(geoms), dtype=object)
+    type_id = shapely.get_type_id(geoms)
+    direct = np.isin(type_id, kinds)
+    out[direct] = geoms[direct]
+    for i in np.flatnonzero(~direct):
+        parts = shapely.get_parts(geoms[i])
+        keep = [g for g in parts if shapely.get_type_id(g) in kinds]
+        out[i] = shapely.union_all(keep) if keep else None
+    return out
+
+
+def polygon_area(geoms: np.ndarray) -> np.ndarray:
+    """Ellipsoidal area of the polygonal parts of each geometry (0 for lines and points)."""
+    parts = _parts_of(np.asarray(geoms, dtype=object), _POLY)
+    out = np.zeros(len(parts))
+    has = ~(shapely.is_missing(parts) | shapely.is_empty(parts))
+    if has.any():
+        out[has] = ellipsoidal_area(parts[has], crs=4326)
+    return out
+
+
+def line_length(geoms: np.ndarray) -> np.ndarray:
+    """Geodesic length (CGCS2000) of the linear parts of each geometry (0 for the rest)."""
+    from pyproj import Geod
+
+    parts = _parts_of(np.asarray(geoms, dtype=object), _LINE)
+    geod = Geod(ellps="GRS80")
+    return np.array([0.0 if g is None or g.is_empty else geod.geometry_length(g) for g in parts])
+
+
+def _measure(geoms: np.ndarray) -> np.ndarray:
+    """Size of each project: area for polygons, length for lines, 0 for points."""
+    kind = shapely.get_type_id(geoms)
+    out = np.zeros(len(geoms))
+    poly = np.isin(kind, _POLY)
+    line = np.isin(kind, _LINE)
+    if poly.any():
+        out[poly] = polygon_area(geoms[poly])
+    if line.any():
+        out[line] = line_length(geoms[line])
+    return out
+
+
+#: Longest zone-boundary piece (degrees) whose bounding box finds the projects near the boundary.
+BOUNDARY_PIECE = 0.002
+
+
+def _candidate_pairs(pg: np.ndarray, zg: np.ndarray, kind: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (zone index, project index, wholly inside) for every project touching every zone.
+
+    An STRtree on the projects is queried with each zone's bounding box. Only the
+    projects whose box meets the box of a short piece of the zone's boundary can
+    cross it; every other candidate is wholly inside or wholly outside, which one
+    point-in-polygon test of its first vertex decides. The exact predicates run
+    on the few near the boundary.
+    """
+    tree = shapely.STRtree(pg)
+    single = np.isin(kind, (shapely.GeometryType.POLYGON, shapely.GeometryType.POINT, shapely.GeometryType.LINESTRING))
+    coords, index = shapely.get_coordinates(pg, return_index=True)
+    starts = np.flatnonzero(np.r_[True, index[1:] != index[:-1]]) if len(index) else np.zeros(0, dtype=np.int64)
+    first = np.full((len(pg), 2), np.nan)
+    first[index[starts]] = coords[starts]  # the first vertex: of a polygon, on its exterior ring
+    zones_out, projects_out, inside_out = [], [], []
+    for zi, zone in enumerate(zg):
+        cand = tree.query(zone)
+        if not len(cand):
+            continue
+        boundary = shapely.segmentize(shapely.boundary(zone), BOUNDARY_PIECE)
+        coords, ring = shapely.get_coordinates(shapely.get_parts(boundary), return_index=True)
+        same = ring[1:] == ring[:-1]
+        a, b = coords[:-1][same], coords[1:][same]
+        pieces = shapely.box(np.minimum(a[:, 0], b[:, 0]), np.minimum(a[:, 1], b[:, 1]),
+                             np.maximum(a[:, 0], b[:, 0]), np.maximum(a[:, 1], b[:, 1]))
+        near = np.zeros(len(pg), dtype=bool)
+        near[tree.query(pieces)[1]] = True
+        near[~single] = True
+        shapely.prepare(zone)
+        far = cand[~near[cand]]
+        far_in = shapely.contains_xy(zone, first[far, 0], first[far, 1])
+        close = cand[near[cand]]
+        close_in = shapely.contains(zone, pg[close])
+        close_touch = close_in.copy()
+        close_touch[~close_in] = shapely.intersects(zone, pg[close[~close_in]])
+        keep_far, keep_close = far[far_in], close[close_touch]
+        zones_out.append(np.full(len(keep_far) + len(keep_close), zi))
+        projects_out.append(np.concatenate([keep_far, keep_close]))
+        inside_out.append(np.concatenate([np.ones(len(keep_far), dtype=bool), close_in[close_touch]]))
+    if not zones_out:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0, dtype=bool)
+    return np.concatenate(zones_out), np.concatenate(projects_out), np.concatenate(inside_out)
+
+
+def overlay(
+    projects: gpd.GeoDataFrame,
+    zones: gpd.GeoDataFrame,
+    *,
+    project_id: str = "id",
+    zone_id: str = "id",
+    min_share: float = 0.0,
+    projects_name: str = "projects",
+    zones_name: str = "zones",
+) -> pd.DataFrame:
+    """Overlay projects on zones.
+
+    Parameters
+    ----------
+    projects, zones : geopandas.GeoDataFrame
+        Any CRS; zones must be polygons. A CRS mismatch is resolved by
+        reprojecting both to EPSG:4326, with a warning.
+    project_id, zone_id : str
+        The id fields.
+    min_share : float
+        Drop pairs whose share is below this (0–1); a project left with no
+        zone is still listed with an empty ``zone_id``.
+    projects_name, zones_name : str
+        How to name the inputs in messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``project_id``, ``zone_id`` (``None`` for a project in no zone),
+        ``area_inside_m2`` (polygons; 0 for points and lines),
+        ``length_inside_m`` (lines), ``share_inside`` (0–1), ``project_area_m2``
+        (polygons) — sorted by project, then by share descending.
+    """
+    if projects.crs is not None and zones.crs is not None and not CRS.from_user_input(projects.crs).equals(
+        CRS.from_user_input(zones.crs)
+    ):
+        warnings.warn(
+            f"{projects_name} is in {projects.crs.name} and {zones_name} in {zones.crs.name}: both reprojected "
+            "to EPSG:4326 for the overlay",
+            OverlayWarning,
+            stacklevel=2,
+        )
+    p = prepare(projects, project_id, projects_name)
+    z = prepare(zones, zone_id, zones_name)
+    zone_kinds = shapely.get_type_id(z.geometry.values)
+    if not np.isin(zone_kinds, _POLY).all():
+        raise GeometryError(f"{zones_name} must hold polygons to overlay on")
+    pg = np.asarray(p.geometry.values, dtype=object)
+    zg = np.asarray(z.geometry.values, dtype=object)
+    pid = p[project_id].astype(str).to_numpy()
+    zid = z[zone_id].astype(str).to_numpy()
+    size = _measure(pg)
+    kind = shapely.get_type_id(pg)
+    is_point = np.isin(kind, (shapely.GeometryType.POINT, shapely.GeometryType.MULTIPOINT))
+    is_line = np.isin(kind, _LINE)
+
+    zi_all, pi_all, inside = _candidate_pairs(pg, zg, kind)
+    amount = np.zeros(len(zi_all))
+    amount[inside] = size[pi_all[inside]]
+    cut = ~inside & ~is_point[pi_all]
+    if cut.any():
+        pieces = shapely.intersection(pg[pi_all[cut]], zg[zi_all[cut]])
+        cut_lines = is_line[pi_all[cut]]
+        amount_cut = np.zeros(int(cut.sum()))
+        if (~cut_lines).any():
+            amount_cut[~cut_lines] = polygon_area(pieces[~cut_lines])
+        if cut_lines.any():
+            amount_cut[cut_lines] = line_length(pieces[cut_lines])
+        amount[cut] = amount_cut
+    share = np.zeros(len(zi_all))
+    share[is_point[pi_all]] = 1.0  # intersects: inside or on the boundary
+    measured = ~is_point[pi_all] & (size[pi_all] > 0)
+    share[measured] = np.clip(amount[measured] / size[pi_all][measured], 0.0, 1.0)
+    keep = is_point[pi_all] | (amount > 0)
+    if min_share > 0:
+        keep &= share >= min_share
+    kept = pi_all[keep]
+    rows = pd.DataFrame({
+        "_pi": kept,
+        "project_id": pid[kept],
+        "zone_id": zid[zi_all[keep]],
+        "area_inside_m2": np.where(is_line[kept] | is_point[kept], 0.0, amount[keep]),
+        "length_inside_m": np.where(is_line[kept], amount[keep], np.nan),
+        "share_inside": share[keep],
+        "project_area_m2": np.where(is_line[kept] | is_point[kept], np.nan, size[kept]),
+    })
+    lonely = np.flatnonzero(np.bincount(kept, minlength=len(pg)) == 0)
+    if len(lonely):
+        rows = pd.concat([rows, pd.DataFrame({
+            "_pi": lonely, "project_id": pid[lonely], "zone_id": None, "area_inside_m2": 0.0,
+            "length_inside_m": np.where(is_line[lonely], 0.0, np.nan), "share_inside": 0.0,
+            "project_area_m2": np.where(is_line[lonely] | is_point[lonely], np.nan, size[lonely]),
+        })], ignore_index=True)
+    rows = rows.sort_values(["_pi", "share_inside"], ascending=[True, False], kind="stable")
+    rows = rows.drop(columns="_pi").reset_index(drop=True)
+    rows["zone_id"] = rows["zone_id"].astype(object).where(rows["zone_id"].notna(), None)
+    return rows
+
+
+def zone_composition(
+    zones: gpd.GeoDataFrame,
+    layer: gpd.GeoDataFrame,
+    *,
+    field: str = "land_use",
+    zone_id: str = "id",
+    zones_name: str = "zones",
+    layer_name: str = "layer",
+) -> pd.DataFrame:
+    """Area of each class of ``layer`` inside each zone, with shares.
+
+    The layer is dissolved per class first, so overlapping features of one
+    class count once; the part of a zone that no class covers is reported as
+    ``（未覆盖）``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``zone_id``, ``class``, ``area_m2``, ``share`` (of the zone's area),
+        ``zone_area_m2``.
+    """
+    z = prepare(zones, zone_id, zones_name)
+    if field not in layer.columns:
+        raise FieldError(f"{layer_name} has no field {field!r}")
+    src = prepare(layer.assign(_row=np.arange(len(layer)).astype(str)), "_row", layer_name)
+    src = src[src.geom_type.isin(["Polygon", "MultiPolygon"])]
+    classes = src.dissolve(by=field, method="unary")
+    rows = []
+    for ident, zone in zip(z[zone_id].astype(str), z.geometry, strict=True):
+        zone_area = float(ellipsoidal_area([zone], crs=4326)[0])
+        covered = []
+        for value, geom in zip(classes.index, classes.geometry, strict=True):
+            piece = shapely.intersection(zone, geom)
+            area = float(polygon_area(np.array([piece], dtype=object))[0])
+            if area > 0:
+                rows.append({"zone_id": ident, "class": value, "area_m2": area, "share": area / zone_area,
+                             "zone_area_m2": zone_area})
+                covered.append(piece)
+        rest = zone.difference(shapely.union_all(covered)) if covered else zone
+        rest_area = float(polygon_area(np.array([rest], dtype=object))[0])
+        if rest_area > 0:
+            rows.append({"zone_id": ident, "class": "（未覆盖）", "area_m2": rest_area,
+                         "share": rest_area / zone_area, "zone_area_m2": zone_area})
+    return pd.DataFrame(rows, columns=["zone_id", "class", "area_m2", "share", "zone_area_m2"])

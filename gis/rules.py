@@ -1,0 +1,329 @@
+"""The plans' siting rules, as data (``gis/rules.toml``), checked against layers.
+
+Each rule names the features it tests (a layer and a filter), the test, and
+the clause it comes from. :func:`check_rules` gives every rule a verdict —
+``通过`` (pass), ``不通过`` (fail) or ``无法判断`` (cannot tell) — with the
+features involved and the figures; a rule the data cannot decide says why and
+never passes silently. :func:`rules_for_site` applies the rules that concern one
+candidate site.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+import geopandas as gpd
+import shapely
+
+from gis.area import ellipsoidal_area
+from gis.layers import list_layers, read_layer
+from gis.overlay import line_length, polygon_area
+
+PASS, FAIL, UNKNOWN = "通过", "不通过", "无法判断"
+#: Share of a subject that must lie inside its target to count as inside.
+INSIDE_SHARE = 0.999
+
+
+@dataclass
+class RuleResult:
+    """The verdict of one rule."""
+
+    id: str
+    source: str
+    text: str
+    verdict: str
+    detail: str
+    features: list[str] = field(default_factory=list)
+    failing: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the result as a JSON-ready dict."""
+        return {
+            "rule": self.id, "verdict": self.verdict, "source": self.source, "text": self.text,
+            "detail": self.detail, "features": self.features, "failing": self.failing,
+        }
+
+
+def load_rules() -> list[dict]:
+    """Return the rule records of ``gis/rules.toml``."""
+    text = (resources.files("gis") / "rules.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)["rule"]
+
+
+class Index:
+    """All features of the given layers by id, with their parents' tree."""
+
+    def __init__(self, layers: dict[str, gpd.GeoDataFrame]) -> None:
+        self.layers = {name: gdf.to_crs(4326) for name, gdf in layers.items()}
+        self.geometry: dict[str, object] = {}
+        self.children: dict[str, list[str]] = {}
+        for gdf in self.layers.values():
+            if "id" not in gdf.columns:
+                continue
+            for ident, geom in zip(gdf["id"].astype(str), gdf.geometry, strict=True):
+                self.geometry[ident] = geom
+            if "parent" in gdf.columns:
+                for ident, parent in zip(gdf["id"].astype(str), gdf["parent"], strict=True):
+                    if isinstance(parent, str) and parent:
+                        self.children.setdefault(parent, []).append(ident)
+
+    def descendants(self, ids: list[str]) -> set[str]:
+        """Return ``ids`` and every feature below them."""
+        found, todo = set(ids), list(ids)
+        while todo:
+            for child in self.children.get(todo.pop(), []):
+                if child not in found:
+                    found.add(child)
+                    todo.append(child)
+        return found
+
+    def union(self, ids: list[str]):
+        """Return the union of the geometries of ``ids`` (missing ids are skipped)."""
+        geoms = [self.geometry[i] for i in ids if i in self.geometry]
+        return shapely.union_all(geoms) if geoms else None
+
+    def district(self, name: str):
+        """Return the polygon of a district of the ``districts`` layer."""
+        districts = self.layers.get("districts")
+        if districts is None:
+            return None
+        rows = districts[districts["name"] == name]
+        return rows.geometry.iloc[0] if len(rows) else None
+
+
+def _matches(gdf: gpd.GeoDataFrame, where: dict, index: Index) -> pd.Series:
+    mask = pd.Series(True, index=gdf.index)
+    for key, value in where.items():
+        if key == "land_use_prefix":
+            mask &= gdf["land_use"].astype(str).str.startswith(value) if "land_use" in gdf else False
+        elif key == "name_contains":
+            mask &= gdf["name"].astype(str).str.contains(value, regex=False) if "name" in gdf else False
+        elif key == "in_district":
+            district = index.district(value)
+            if district is None:
+                mask &= False
+            else:
+                mask &= gdf.geometry.representative_point().within(district)
+        elif key not in gdf.columns:
+            mask &= False
+        elif isinstance(value, list):
+            mask &= gdf[key].isin(value)
+        elif isinstance(value, bool):
+            mask &= gdf[key].fillna(False).astype(bool) == value
+        else:
+            mask &= gdf[key] == value
+    return mask
+
+
+def select(spec: dict, index: Index) -> gpd.GeoDataFrame:
+    """Return the subjects a rule's ``subjects`` spec selects, with a ``layer`` column."""
+    frames = []
+    for name in spec.get("layers", []):
+        gdf = index.layers.get(name)
+        if gdf is None or not len(gdf):
+            continue
+        picked = gdf[_matches(gdf, spec.get("where", {}), index)]
+        frames.append(picked.assign(layer=name))
+    if not frames:
+        return gpd.GeoDataFrame({"id": [], "layer": []}, geometry=[], crs=4326)
+    subjects = pd.concat(frames, ignore_index=True)
+    subjects = gpd.GeoDataFrame(subjects, geometry="geometry", crs=4326)
+    if spec.get("exclude_under"):
+        subjects = subjects[~subjects["id"].astype(str).isin(index.descendants(spec["exclude_under"]))]
+    if spec.get("under"):
+        below = index.descendants(spec["under"]) - set(spec["under"])
+        subjects = subjects[subjects["id"].astype(str).isin(below)]
+    return subjects
+
+
+def share_inside(geom, container) -> float:
+    """Share of ``geom`` inside ``container``: of its area, its length, or 1/0 for a point."""
+    if container is None or geom is None or geom.is_empty:
+        return 0.0
+    kind = shapely.get_type_id(geom)
+    if kind in (shapely.GeometryType.POINT, shapely.GeometryType.MULTIPOINT):
+        return 1.0 if container.buffer(1e-7).covers(geom) else 0.0
+    piece = np.array([shapely.intersection(geom, container)], dtype=object)
+    whole = np.array([geom], dtype=object)
+    if kind in (shapely.GeometryType.LINESTRING, shapely.GeometryType.MULTILINESTRING):
+        total = line_length(whole)[0]
+        return float(line_length(piece)[0] / total) if total else 0.0
+    total = polygon_area(whole)[0]
+    return float(polygon_area(piece)[0] / total) if total else 0.0
+
+
+def _label(row) -> str:
+    return f"{row['id']}（{row['name']}）" if "name" in row and isinstance(row["name"], str) else str(row["id"])
+
+
+def _within(rule: dict, subjects: gpd.GeoDataFrame, index: Index) -> RuleResult:
+    target = index.union(rule["targets"])
+    ids = list(subjects["id"].astype(str))
+    outside = []
+    for _, row in subjects.iterrows():
+        share = share_inside(row.geometry, target)
+        if share < INSIDE_SHARE:
+            outside.append((_label(row), share))
+    base = {"id": rule["id"], "source": rule["source"], "text": rule["text"], "features": ids}
+    where = "、".join(rule["targets"])
+    if outside:
+        detail = f"{len(outside)} of {len(ids)} outside {where}: " + "; ".join(
+            f"{name} {share:.0%} inside" for name, share in outside
+        )
+        return RuleResult(verdict=FAIL, detail=detail, failing=[o[0].split("（")[0] for o in outside], **base)
+    return RuleResult(verdict=PASS, detail=f"all {len(ids)} lie inside {where}", **base)
+
+
+def place_named(rule: dict, text: str) -> tuple[str, list[str]] | None:
+    """Return the place a text names first (earliest in the text), with the ids that make it up.
+
+    Occurrences followed by one of the rule's ``not_followed_by`` words (a 大门大桥
+    is a bridge, not a site on 大门) do not count.
+    """
+    best = None
+    for word, ids in rule["keywords"]:
+        start = 0
+        while (pos := text.find(word, start)) >= 0:
+            rest = text[pos + len(word):]
+            if not any(rest.startswith(w) for w in rule.get("not_followed_by", [])):
+                if best is None or pos < best[0]:
+                    best = (pos, word, ids)
+                break
+            start = pos + 1
+    return None if best is None else (best[1], best[2])
+
+
+def _within_keyword(rule: dict, subjects: gpd.GeoDataFrame, index: Index) -> RuleResult:
+    checked, outside = [], []
+    for _, row in subjects.iterrows():
+        hit = place_named(rule, str(row.get("name") or "")) or place_named(rule, str(row.get("content") or ""))
+        if hit is None:
+            continue
+        word, ids = hit
+        checked.append(str(row["id"]))
+        if share_inside(row.geometry, index.union(ids)) < INSIDE_SHARE:
+            outside.append(f"{_label(row)} not in {word}")
+    base = {"id": rule["id"], "source": rule["source"], "text": rule["text"], "features": checked}
+    if not checked:
+        return RuleResult(verdict=UNKNOWN, detail=rule["no_subjects"], **base)
+    if outside:
+        return RuleResult(verdict=FAIL, detail="; ".join(outside), failing=outside, **base)
+    return RuleResult(verdict=PASS, detail=f"all {len(checked)} projects that name a place lie in it", **base)
+
+
+def _disjoint(rule: dict, subjects: gpd.GeoDataFrame) -> RuleResult:
+    rows = list(subjects.itertuples())
+    overlaps = []
+    for i in range(len(rows)):
+        for j in range(i + 1, len(rows)):
+            piece = shapely.intersection(rows[i].geometry, rows[j].geometry)
+            area = float(polygon_area(np.array([piece], dtype=object))[0])
+            if area > 1.0:  # m²: more than rounding slivers
+                overlaps.append(f"{rows[i].id} ∩ {rows[j].id} = {area:,.0f} m²")
+    base = {"id": rule["id"], "source": rule["source"], "text": rule["text"],
+            "features": [str(r.id) for r in rows]}
+    if overlaps:
+        return RuleResult(verdict=FAIL, detail="; ".join(overlaps), failing=overlaps, **base)
+    return RuleResult(verdict=PASS, detail=f"{len(rows)} zones, no overlap above 1 m²", **base)
+
+
+def _needs_field(rule: dict, subjects: gpd.GeoDataFrame, field_name: str) -> RuleResult | None:
+    if field_name in subjects.columns and subjects[field_name].notna().any():
+        return None
+    drawn = subjects[subjects.geom_type.isin(["Polygon", "MultiPolygon"])]
+    figure = ""
+    if len(drawn):
+        dissolved = float(ellipsoidal_area([drawn.geometry.union_all()], crs=4326)[0])
+        figure = f" (industrial land drawn in the selected features: {dissolved / (2000 / 3):,.0f} 亩, dissolved)"
+    return RuleResult(id=rule["id"], source=rule["source"], text=rule["text"], verdict=UNKNOWN,
+                      detail=rule["no_field"] + figure, features=list(subjects["id"].astype(str)))
+
+
+def _share_at_least(rule: dict, subjects: gpd.GeoDataFrame) -> RuleResult:
+    missing = _needs_field(rule, subjects, rule["share_field"])
+    if missing:
+        return missing
+    areas = ellipsoidal_area(subjects[subjects.geom_type.isin(["Polygon", "MultiPolygon"])])
+    flags = subjects[subjects.geom_type.isin(["Polygon", "MultiPolygon"])][rule["share_field"]].fillna(False)
+    share = float(areas[flags.astype(bool).to_numpy()].sum() / areas.sum()) if areas.sum() else 0.0
+    verdict = PASS if share >= rule["minimum"] else FAIL
+    return RuleResult(id=rule["id"], source=rule["source"], text=rule["text"], verdict=verdict,
+                      detail=f"share {share:.1%} (minimum {rule['minimum']:.0%})",
+                      features=list(subjects["id"].astype(str)))
+
+
+def _annual_supply(rule: dict, subjects: gpd.GeoDataFrame) -> RuleResult:
+    missing = _needs_field(rule, subjects, "supply_year")
+    if missing:
+        return missing
+    polys = subjects[subjects.geom_type.isin(["Polygon", "MultiPolygon"]) & subjects["supply_year"].notna()]
+    per_year = pd.Series(ellipsoidal_area(polys) / (2000 / 3), index=polys.index).groupby(polys["supply_year"]).sum()
+    short = per_year[per_year < rule["minimum_mu"]]
+    detail = "; ".join(f"{int(y)}: {v:,.0f} 亩" for y, v in per_year.items())
+    verdict = FAIL if len(short) else PASS
+    return RuleResult(id=rule["id"], source=rule["source"], text=rule["text"], verdict=verdict, detail=detail,
+                      features=list(polys["id"].astype(str)), failing=[str(int(y)) for y in short.index])
+
+
+def evaluate(rule: dict, index: Index, subjects: gpd.GeoDataFrame | None = None) -> RuleResult:
+    """Evaluate one rule on the layers of ``index`` (or on the given subjects)."""
+    if subjects is None:
+        subjects = select(rule["subjects"], index)
+    test = rule["test"]
+    if test == "within_keyword":
+        return _within_keyword(rule, subjects, index)
+    if test == "share_at_least":
+        return _share_at_least(rule, subjects)
+    if test == "annual_supply":
+        return _annual_supply(rule, subjects)
+    if not len(subjects):
+        return RuleResult(id=rule["id"], source=rule["source"], text=rule["text"], verdict=UNKNOWN,
+                          detail=rule["no_subjects"])
+    if test == "within":
+        return _within(rule, subjects, index)
+    if test == "disjoint":
+        return _disjoint(rule, subjects)
+    raise ValueError(f"rule {rule['id']}: unknown test {test!r}")
+
+
+def shipped_index() -> Index:
+    """Return an :class:`Index` of all shipped layers."""
+    return Index({name: read_layer(name) for name in list_layers()})
+
+
+def check_rules(index: Index | None = None, rules: list[dict] | None = None) -> list[RuleResult]:
+    """Evaluate every rule on the shipped layers (or on ``index``)."""
+    index = index or shipped_index()
+    return [evaluate(rule, index) for rule in (rules or load_rules())]
+
+
+def rules_for_site(site: pd.Series, index: Index, rules: list[dict] | None = None) -> list[RuleResult]:
+    """Evaluate the rules that concern one candidate site (a row with ``id``, ``name``, geometry).
+
+    A rule concerns a site when its ``site_applies`` condition holds (the site
+    lies in the rule's district, or carries the rule's field value), or, for a
+    keyword rule, when the site's name names one of the rule's places.
+    """
+    results = []
+    frame = gpd.GeoDataFrame([site], geometry="geometry", crs=4326)
+    for rule in rules or load_rules():
+        applies = rule.get("site_applies")
+        if rule["test"] == "within_keyword":
+            if place_named(rule, str(site.get("name") or "")):
+                results.append(evaluate(rule, index, frame))
+            continue
+        if not applies:
+            continue
+        if "in_district" in applies:
+            district = index.district(applies["in_district"])
+            if district is None or not site.geometry.intersects(district):
+                continue
+        if "field" in applies and not (applies["field"] in site and bool(site[applies["field"]]) == applies["value"]):
+            continue
+        results.append(evaluate(rule, index, frame))
+    return results
