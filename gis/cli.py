@@ -21,7 +21,7 @@ from gis.check import check_layers, summarize
 from gis.errors import InputError
 from gis.layers import is_file_argument, layer_summary, list_layers, open_source, read_layer
 from gis.measure import area_table, reclaim_table, reconcile
-from gis.overlay import overlay
+from gis.overlay import overlay, zone_composition
 from gis.report import FORMATS, drop_empty, emit, records, render
 from gis.rules import check_rules, shipped_index
 from gis.site import site_report, site_report_markdown
@@ -183,6 +183,21 @@ def cmd_overlay(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_composition(args: argparse.Namespace) -> int:
+    """``gis composition``: what each zone holds, by a field of another layer."""
+    zones, zinfo = _open_any(args.zones, args, "zones")
+    layer, linfo = _open_any(args.layer_source, args, "layer")
+    with _Warnings():
+        table = zone_composition(zones, layer, field=args.field, zone_id=args.zone_field,
+                                 zones_name=zinfo.name, layer_name=linfo.name)
+    if args.format == "table":
+        table = table.assign(area_mu=(table["area_m2"] / (2000 / 3)).round(2), share=table["share"].round(4),
+                             area_m2=table["area_m2"].round(2), zone_area_m2=table["zone_area_m2"].round(2))
+    title = f"{zinfo.name} 内 {linfo.name} 的构成（按 {args.field}，同类先溶解；CGCS2000 椭球面积）"
+    emit(render(table, args.format, title=title), args.output, fmt=args.format)
+    return 0
+
+
 def cmd_rules(args: argparse.Namespace) -> int:
     """``gis rules``: the plans' siting rules checked against the layers."""
     results = check_rules(shipped_index())
@@ -285,6 +300,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--crs", help="CRS of files that have none")
     _output_options(p)
     p.set_defaults(func=cmd_overlay)
+
+    p = sub.add_parser("composition", help="zone composition: area of each class of a layer inside each zone")
+    p.add_argument("zones", metavar="ZONES", help="a shipped layer name or a vector file of polygons")
+    p.add_argument("layer_source", metavar="LAYER", help="the layer whose classes are measured")
+    p.add_argument("--field", default="land_use", help="the class field of LAYER (default: land_use)")
+    p.add_argument("--zone-field", default="id", help="the zones' id field (default: id)")
+    p.add_argument("--encoding", help="text encoding of Shapefile .dbf files")
+    p.add_argument("--crs", help="CRS of files that have none")
+    _output_options(p)
+    p.set_defaults(func=cmd_composition)
 
     p = sub.add_parser("rules", help="the plans' siting rules checked against the layers")
     _output_options(p)

@@ -60,7 +60,8 @@ def prepare(gdf: gpd.GeoDataFrame, id_field: str, what: str) -> gpd.GeoDataFrame
     if gdf.crs is None:
         raise InputError(f"{what} has no CRS")
     ids = gdf[id_field].astype(str)
-    missing = gdf.geometry.isna() | gdf.geometry.is_empty
+    values = np.asarray(gdf.geometry.values, dtype=object)
+    missing = pd.Series(shapely.is_missing(values) | shapely.is_empty(values), index=gdf.index)
     if missing.any():
         raise GeometryError(f"{what}: feature {ids[missing].iloc[0]!r} has no geometry ({int(missing.sum())} in all)")
     out = gdf.to_crs(4326) if not CRS.from_user_input(gdf.crs).equals(CRS.from_epsg(4326)) else gdf.copy()
@@ -109,9 +110,9 @@ def line_length(geoms: np.ndarray) -> np.ndarray:
     return np.array([0.0 if g is None or g.is_empty else geod.geometry_length(g) for g in parts])
 
 
-def _measure(geoms: np.ndarray) -> np.ndarray:
+def _measure(geoms: np.ndarray, kind: np.ndarray | None = None) -> np.ndarray:
     """Size of each project: area for polygons, length for lines, 0 for points."""
-    kind = shapely.get_type_id(geoms)
+    kind = shapely.get_type_id(geoms) if kind is None else kind
     out = np.zeros(len(geoms))
     poly = np.isin(kind, _POLY)
     line = np.isin(kind, _LINE)
@@ -223,8 +224,8 @@ def overlay(
     zg = np.asarray(z.geometry.values, dtype=object)
     pid = p[project_id].astype(str).to_numpy()
     zid = z[zone_id].astype(str).to_numpy()
-    size = _measure(pg)
     kind = shapely.get_type_id(pg)
+    size = _measure(pg, kind)
     is_point = np.isin(kind, (shapely.GeometryType.POINT, shapely.GeometryType.MULTIPOINT))
     is_line = np.isin(kind, _LINE)
 

@@ -206,3 +206,32 @@ def test_site_report_formats(gis, tmp_path):
     assert csv_out.read_text(encoding="utf-8-sig").startswith("section,")
     table = gis("site", path)
     assert "占用情况" in table.out and "规划规则" in table.out
+
+
+def test_mismatched_crs_warning_reaches_the_cli(gis, tmp_path):
+    path = tmp_path / "projects_gk.gpkg"
+    _projects().to_crs("EPSG:4549").to_file(path, driver="GPKG")
+    zones = tmp_path / "zones.geojson"
+    ZONES.to_file(zones)
+    run = gis("overlay", path, zones, "--format", "json")
+    assert run.code == 0 and "gis: warning:" in run.err and "reprojected" in run.err
+    rows = json.loads(run.out)
+    half = next(r for r in rows if r["project_id"] == "half")
+    assert half["share_inside"] == pytest.approx(0.5, abs=1e-3)
+
+
+def test_invalid_geometry_warning_names_the_feature_in_the_cli(gis, tmp_path):
+    bowtie = Polygon([(120.701, 28.001), (120.709, 28.009), (120.709, 28.001), (120.701, 28.009)])
+    path = tmp_path / "bad.geojson"
+    gpd.GeoDataFrame({"id": ["bow"]}, geometry=[bowtie], crs=4326).to_file(path)
+    zones = tmp_path / "zones.geojson"
+    ZONES.to_file(zones)
+    run = gis("overlay", path, zones)
+    assert run.code == 0 and "'bow'" in run.err and "repaired" in run.err
+
+
+def test_composition_cli(gis):
+    run = gis("composition", "zones", "platforms", "--field", "role", "--format", "json")
+    rows = json.loads(run.out)
+    core = [r for r in rows if r["zone_id"] == "zn-core"]
+    assert core and core[0]["class"] == "园区" and core[0]["share"] == pytest.approx(1.0, abs=1e-3)
