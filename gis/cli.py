@@ -65,12 +65,7 @@ def cmd_layers(args: argparse.Namespace) -> int:
 
 
 def _open(args: argparse.Namespace):
-    gdf, info = open_source(args.source, layer=args.layer, encoding=args.encoding, crs=args.crs)
-    for note in info.notes:
-        _note(note)
-    if len(gdf) == 0:
-        raise InputError(f"{info.name} holds no features")
-    return gdf, info
+    return _open_any(args.source, args, "data")
 
 
 def _method_label(method: str, gdf) -> str:
@@ -240,8 +235,9 @@ def cmd_site(args: argparse.Namespace) -> int:
     return 0
 
 
-def _source_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--layer", help="layer of a multi-layer file (GeoPackage)")
+def _source_options(p: argparse.ArgumentParser, *, single_file: bool = True) -> None:
+    if single_file:
+        p.add_argument("--layer", help="layer of a multi-layer file (GeoPackage)")
     p.add_argument("--encoding", help="text encoding of a Shapefile .dbf (detected if there is no .cpg)")
     p.add_argument("--crs", help="CRS of a file that has none (EPSG:4528, 4490 …) or gcj02 for web-map coordinates")
 
@@ -296,8 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--id-field", default="id", help="the projects' id field (default: id)")
     p.add_argument("--zone-field", default="id", help="the zones' id field (default: id)")
     p.add_argument("--min-share", type=float, default=0.0, help="drop overlaps below this share (0-1)")
-    p.add_argument("--encoding", help="text encoding of Shapefile .dbf files")
-    p.add_argument("--crs", help="CRS of files that have none")
+    _source_options(p, single_file=False)
     _output_options(p)
     p.set_defaults(func=cmd_overlay)
 
@@ -306,8 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("layer_source", metavar="LAYER", help="the layer whose classes are measured")
     p.add_argument("--field", default="land_use", help="the class field of LAYER (default: land_use)")
     p.add_argument("--zone-field", default="id", help="the zones' id field (default: id)")
-    p.add_argument("--encoding", help="text encoding of Shapefile .dbf files")
-    p.add_argument("--crs", help="CRS of files that have none")
+    _source_options(p, single_file=False)
     _output_options(p)
     p.set_defaults(func=cmd_composition)
 
