@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 
 from gis import __version__
 from gis.area import METHODS, planar_crs_for
+from gis.build import build_site
 from gis.check import check_layers, summarize
 from gis.errors import InputError
+from gis.io import atomic_write
 from gis.layers import is_file_argument, layer_summary, list_layers, open_source, read_layer
+from gis.maps import BASEMAPS, list_maps, load_definition, render_file, render_map
 from gis.measure import area_table, reclaim_table, reconcile
 from gis.overlay import overlay, zone_composition
 from gis.report import FORMATS, drop_empty, emit, records, render
@@ -235,11 +240,39 @@ def cmd_site(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_map(args: argparse.Namespace) -> int:
+    """``gis map``: render a map definition, or a quick-look map of any vector file."""
+    key = args.tianditu_key or os.environ.get("TIANDITU_KEY")
+    if is_file_argument(args.source) and not args.source.endswith(".toml"):
+        gdf, info = _open_any(args.source, args, "data")
+        page = render_file(gdf, title=info.name, basemap=args.basemap, tianditu_key=key)
+    else:
+        page = render_map(load_definition(Path(args.source).stem if args.source.endswith(".toml") else args.source),
+                          basemap=args.basemap, tianditu_key=key)
+    with atomic_write(args.output) as handle:
+        handle.write(page)
+    print(f"wrote {args.output} ({len(page.encode()) // 1024} KB)")
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """``gis build``: every map, the area, reclamation, overlay and rules reports, and an index page."""
+    key = args.tianditu_key or os.environ.get("TIANDITU_KEY")
+    for path in build_site(Path(args.output), basemap=args.basemap, tianditu_key=key):
+        print(f"wrote {path}")
+    return 0
+
+
 def _source_options(p: argparse.ArgumentParser, *, single_file: bool = True) -> None:
     if single_file:
         p.add_argument("--layer", help="layer of a multi-layer file (GeoPackage)")
     p.add_argument("--encoding", help="text encoding of a Shapefile .dbf (detected if there is no .cpg)")
     p.add_argument("--crs", help="CRS of a file that has none (EPSG:4528, 4490 …) or gcj02 for web-map coordinates")
+
+
+def _map_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--basemap", choices=BASEMAPS, default="none", help="tiles under the map (default: none, offline)")
+    p.add_argument("--tianditu-key", help="Tianditu key for --basemap tianditu (or set TIANDITU_KEY)")
 
 
 def _output_options(p: argparse.ArgumentParser) -> None:
@@ -316,6 +349,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=[*FORMATS, "markdown"], default="table", help="output format")
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
     p.set_defaults(func=cmd_site)
+
+    p = sub.add_parser("map", help="render a map definition (maps/NAME.toml) or a quick-look map of a file")
+    p.add_argument("source", metavar="NAME|FILE", help=f"a map name ({', '.join(list_maps())}) or a vector file")
+    p.add_argument("-o", "--output", required=True, help="the HTML file to write")
+    _map_options(p)
+    _source_options(p)
+    p.set_defaults(func=cmd_map)
+
+    p = sub.add_parser("build", help="the main job: all maps and reports, with an index page")
+    p.add_argument("-o", "--output", default="out", help="output folder (default: out)")
+    _map_options(p)
+    p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("layers", help="summarise the shipped layers")
     p.add_argument("names", nargs="*", metavar="LAYER")

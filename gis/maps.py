@@ -1,0 +1,466 @@
+"""Web maps of the layout schemes: folium, offline by default, every value escaped.
+
+A map definition (``maps/NAME.toml``) names the title, the layers and their
+features (a shipped layer and a filter), each class's colour and legend text,
+and the initial view. :func:`render_map` draws it with folium:
+
+* **Offline**: folium's CDN links are dropped; Leaflet's script and stylesheet
+  are inlined from the installed ``django-js-lib-leaflet`` package. With
+  ``basemap="none"`` the page makes no network request.
+* **Safe**: popups and tooltips are bound with JSON-encoded strings built from
+  ``html.escape``-d values (:class:`SafePopup`, :class:`SafeTooltip`), never
+  folium's template-literal Popup/Tooltip; legend, labels and titles are
+  escaped too.
+* **What planners expect**: a Chinese legend in the definition's order, a layer
+  control, popups with name, land use (code and name), status, period,
+  documented and measured area in 亩 and km², and the source clause; tooltips
+  with the name; a scale bar; labels; a visible 示意 note; the data attribution.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+import os
+import re
+import sys
+import tomllib
+import warnings
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from branca.element import Element, MacroElement
+from jinja2 import Template
+
+import folium
+import geopandas as gpd
+import shapely
+
+from gis.area import ellipsoidal_area
+from gis.errors import InputError
+from gis.landuse import LAND_USE_2023
+from gis.layers import read_layer
+
+#: Basemaps a map may add (all optional; the default is none).
+BASEMAPS: tuple[str, ...] = ("none", "osm", "tianditu", "tianditu-img")
+_TIANDITU = (
+    "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}"
+    "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
+)
+SCHEMATIC_NOTE = "示意图：边界依规划文本与公开资料数字化，非测绘成果，不作为用地边界依据。"
+ATTRIBUTION = (
+    "数据：温州市相关规划文本；行政区划 cnmaps（BSD-3-Clause / MIT）；海岸线 © OpenStreetMap contributors（ODbL）"
+)
+MU = 2000 / 3
+
+
+def maps_folder() -> Path:
+    """Return the folder of map definitions (``maps/`` of the source tree, or ``$GIS_MAPS_FOLDER``)."""
+    env = os.environ.get("GIS_MAPS_FOLDER")
+    if env:
+        return Path(env)
+    source_tree = Path(__file__).resolve().parents[1] / "maps"
+    if source_tree.is_dir():
+        return source_tree
+    return Path(str(resources.files("gis") / "mapdata"))
+
+
+def list_maps() -> list[str]:
+    """Return the names of the map definitions."""
+    return sorted(p.stem for p in maps_folder().glob("*.toml"))
+
+
+def load_definition(name: str) -> dict:
+    """Load a map definition by name (file stem) or by its Chinese title."""
+    folder = maps_folder()
+    path = folder / f"{name}.toml"
+    if not path.exists():
+        for candidate in folder.glob("*.toml"):
+            definition = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            if name and name in definition.get("title", ""):
+                definition["name"] = candidate.stem
+                return definition
+        raise InputError(f"no map definition {name!r}; maps: {', '.join(list_maps())}")
+    definition = tomllib.loads(path.read_text(encoding="utf-8"))
+    definition["name"] = name
+    return definition
+
+
+def escape(value: object) -> str:
+    """Escape a value for HTML text (``None`` → empty)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+class SafePopup(MacroElement):
+    """A popup bound with a JSON string literal: its HTML is built from escaped values only."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "{{ this._parent.get_name() }}.bindPopup({{ this.html_json }}, {maxWidth: 420});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, html_text: str) -> None:
+        super().__init__()
+        self._name = "SafePopup"
+        self.html_json = json.dumps(html_text, ensure_ascii=False).replace("</", "<\\/")
+
+
+class SafeTooltip(MacroElement):
+    """A tooltip bound with a JSON string literal holding escaped text."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "{{ this._parent.get_name() }}.bindTooltip({{ this.text_json }}, {sticky: true});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "SafeTooltip"
+        self.text_json = json.dumps(escape(text), ensure_ascii=False).replace("</", "<\\/")
+
+
+def _leaflet_assets() -> tuple[str, str]:
+    folder = resources.files("js_lib_leaflet") / "static" / "js_lib_leaflet"
+    return (folder / "leaflet.js").read_text(encoding="utf-8"), (folder / "leaflet.css").read_text(encoding="utf-8")
+
+
+#: The measuring tool: npm package and version the set-up installs (see README).
+MEASURE_PACKAGE = "leaflet-measure@2.1.7"
+
+
+def measure_folder() -> Path | None:
+    """Return the installed ``leaflet-measure`` dist folder, or ``None``.
+
+    Looked for under ``$GIS_JS_PREFIX``, ``<sys.prefix>/share/gis`` (where the
+    README's set-up installs it with npm) and ``./node_modules``.
+    """
+    prefixes = [os.environ.get("GIS_JS_PREFIX"), str(Path(sys.prefix) / "share" / "gis"), "."]
+    for prefix in filter(None, prefixes):
+        dist = Path(prefix) / "node_modules" / "leaflet-measure" / "dist"
+        if (dist / "leaflet-measure.js").is_file():
+            return dist
+    return None
+
+
+def _measure_assets() -> tuple[str, str] | None:
+    dist = measure_folder()
+    if dist is None:
+        return None
+    js = (dist / "leaflet-measure.js").read_text(encoding="utf-8")
+    css = (dist / "leaflet-measure.css").read_text(encoding="utf-8")
+
+    def inline(match: re.Match) -> str:
+        data = base64.b64encode((dist / match.group(1)).read_bytes()).decode("ascii")
+        return f"url(data:image/png;base64,{data})"
+
+    return js, re.sub(r"url\(([^)]+\.png)\)", inline, css)
+
+
+class MeasureControl(MacroElement):
+    """leaflet-measure's control, measuring lengths in m/km and areas in 亩 and 公顷."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "L.control.measure({position: 'topleft', primaryLengthUnit: 'meters', secondaryLengthUnit: 'kilometers',"
+        " primaryAreaUnit: 'mu', secondaryAreaUnit: 'hectares', activeColor: '#d7301f', completedColor: '#08519c',"
+        " units: {mu: {factor: 0.0015, display: '亩', decimals: 2}}}).addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+
+
+def _inline_assets(fmap: folium.Map) -> None:
+    """Inline Leaflet (and the measuring tool, when installed) into the page; no CDN is referenced."""
+    js, css = _leaflet_assets()
+    root = fmap.get_root()
+    root.header.add_child(Element(f"<style>{css}</style>"), name="leaflet_css_inline", index=0)
+    root.header.add_child(Element(f"<script>{js}</script>"), name="leaflet_js_inline", index=1)
+    root.header.add_child(Element(f"<style>{CSS}</style>"), name="gis_css")
+    measure = _measure_assets()
+    if measure is None:
+        warnings.warn(f"the measuring tool ({MEASURE_PACKAGE}, npm) is not installed: maps have none",
+                      UserWarning, stacklevel=3)
+        return
+    mjs, mcss = measure
+    root.header.add_child(Element(f"<style>{mcss}</style>"), name="measure_css_inline")
+    root.header.add_child(Element(f"<script>{mjs}</script>"), name="measure_js_inline")
+    fmap.add_child(MeasureControl())
+
+
+def _select(gdf: gpd.GeoDataFrame, where: dict) -> gpd.GeoDataFrame:
+    mask = pd.Series(True, index=gdf.index)
+    for key, value in where.items():
+        if key not in gdf.columns:
+            return gdf.iloc[:0]
+        mask &= gdf[key].isin(value) if isinstance(value, list) else gdf[key] == value
+    return gdf[mask]
+
+
+def popup_html(row: pd.Series, area_m2: float | None) -> str:
+    """Return the popup of one feature: a small table, every value escaped."""
+    code = row.get("land_use")
+    rows = [("名称", row.get("name"))]
+    if isinstance(code, str) and code:
+        rows.append(("用地用海", f"{code} {LAND_USE_2023.get(code, '')}".strip()))
+    for label, field in (("状态", "status"), ("期限", "period"), ("功能", "role")):
+        if field in row and isinstance(row.get(field), str) and row.get(field):
+            rows.append((label, row.get(field)))
+    value = row.get("documented_area")
+    if value is not None and not pd.isna(value):
+        rows.append(("文件面积", f"{float(value):g} {row.get('documented_area_unit')}"))
+    if area_m2 is not None:
+        rows.append(("量算面积", f"{area_m2 / MU:,.2f} 亩（{area_m2 / 1e6:,.4f} km²），CGCS2000 椭球面积"))
+    invest = row.get("investment_total_wan")
+    if "investment_total_wan" in row:
+        rows.append(("总投资", "待定（未知）" if invest is None or pd.isna(invest) else f"{float(invest):,.0f} 万元"))
+    rows.append(("出处", row.get("source")))
+    quality = row.get("geometry_quality")
+    rows.append(("几何", "示意（schematic）" if quality == "schematic" else quality))
+    cells = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
+    return f'<table class="gis-popup">{cells}</table>'
+
+
+@dataclass
+class ClassStyle:
+    """Colour and legend label of one class of a map layer."""
+
+    value: str
+    colour: str
+    label: str
+
+
+def _label_marker(point, text: str, colour: str) -> folium.Marker:
+    icon = folium.DivIcon(
+        html=f'<div class="gis-label" style="color:{escape(colour)}">{escape(text)}</div>',
+        icon_size=(160, 20), icon_anchor=(80, 10),
+    )
+    return folium.Marker([point.y, point.x], icon=icon, interactive=False)
+
+
+def _arrow_marker(line, colour: str) -> folium.Marker:
+    coords = np.asarray(line.coords)
+    (x0, y0), (x1, y1) = coords[-2], coords[-1]
+    angle = math.degrees(math.atan2(-(y1 - y0), (x1 - x0) * math.cos(math.radians(y1))))
+    icon = folium.DivIcon(
+        html=f'<div class="gis-arrow" style="color:{escape(colour)};transform:rotate({angle:.1f}deg)">&#10148;</div>',
+        icon_size=(18, 18), icon_anchor=(9, 9),
+    )
+    return folium.Marker([y1, x1], icon=icon, interactive=False)
+
+
+def _band(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    widths = pd.to_numeric(gdf.get("band_width_m"), errors="coerce").fillna(500.0)
+    projected = gdf.to_crs(4549)
+    projected["geometry"] = [g.buffer(w / 2, cap_style="flat") for g, w in zip(projected.geometry, widths, strict=True)]
+    return projected.to_crs(4326)
+
+
+def _legend_html(title: str, entries: list[tuple[str, str, str]]) -> str:
+    items = "".join(
+        f'<div class="gis-legend-item"><span class="gis-swatch gis-{escape(kind)}" '
+        f'style="background:{escape(colour)};border-color:{escape(colour)}"></span>{escape(label)}</div>'
+        for kind, colour, label in entries
+    )
+    return f'<div class="gis-legend"><div class="gis-legend-title">{escape(title)}</div>{items}</div>'
+
+
+CSS = """
+.gis-title{position:absolute;top:8px;left:50%;transform:translateX(-50%);z-index:1000;background:#fff;
+ padding:4px 12px;font:bold 16px sans-serif;border:1px solid #999;border-radius:4px}
+.gis-note{position:absolute;top:44px;left:50%;transform:translateX(-50%);z-index:1000;background:#fff8e1;
+ padding:2px 10px;font:12px sans-serif;color:#8a4b00;border:1px solid #e0b060;border-radius:4px}
+.gis-legend{position:absolute;bottom:56px;left:10px;z-index:1000;background:#fff;padding:6px 10px;
+ font:12px sans-serif;border:1px solid #999;border-radius:4px;max-width:320px}
+.gis-legend-title{font-weight:bold;margin-bottom:4px}
+.gis-legend-item{margin:2px 0}
+.gis-swatch{display:inline-block;width:14px;height:10px;margin-right:6px;vertical-align:middle;opacity:.75}
+.gis-swatch.gis-line{height:3px}
+.gis-swatch.gis-point{width:10px;border-radius:5px}
+.gis-attribution{position:absolute;bottom:2px;right:4px;z-index:1000;background:rgba(255,255,255,.8);
+ font:10px sans-serif;padding:1px 4px}
+.gis-label{font:bold 12px sans-serif;text-align:center;white-space:nowrap;text-shadow:0 0 3px #fff,0 0 3px #fff}
+.gis-arrow{font-size:16px;line-height:18px;text-align:center}
+.gis-popup th{text-align:left;padding-right:8px;white-space:nowrap;vertical-align:top}
+"""
+
+
+def render_map(definition: dict, *, basemap: str = "none", tianditu_key: str | None = None) -> str:
+    """Render a map definition to a self-contained HTML page.
+
+    Parameters
+    ----------
+    definition : dict
+        A loaded map definition (:func:`load_definition`).
+    basemap : {"none", "osm", "tianditu", "tianditu-img"}
+        Tiles under the layers; ``"none"`` (default) makes the page fully offline.
+    tianditu_key : str, optional
+        The Tianditu key (``tk``); required for the Tianditu basemaps.
+
+    Returns
+    -------
+    str
+        The HTML page.
+    """
+    if basemap not in BASEMAPS:
+        raise InputError(f"unknown basemap {basemap!r}; use one of {', '.join(BASEMAPS)}")
+    if basemap.startswith("tianditu") and not tianditu_key:
+        raise InputError("the Tianditu basemap needs a key: pass --tianditu-key or set TIANDITU_KEY")
+    fmap = folium.Map(location=definition.get("center", [27.9, 120.8]), zoom_start=definition.get("zoom", 11),
+                      tiles=None, control_scale=True)
+    fmap.get_root().html.add_child(Element('<style>.folium-map{background:#dcecf5}</style>'))
+    fmap.default_js = []
+    fmap.default_css = []
+    if basemap == "osm":
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(fmap)
+    elif basemap.startswith("tianditu"):
+        vec, cva = ("img", "cia") if basemap == "tianditu-img" else ("vec", "cva")
+        for layer in (vec, cva):
+            folium.TileLayer(
+                tiles=_TIANDITU.format(s="{s}", layer=layer, key=html.escape(tianditu_key or "")),
+                attr="天地图 (国家地理信息公共服务平台)", name=f"天地图 {layer}", subdomains="01234567",
+                overlay=layer == cva,
+            ).add_to(fmap)
+    _add_background(fmap)
+    legend: list[tuple[str, str, str]] = []
+    for spec in definition.get("layer", []):
+        legend.extend(_add_layer(fmap, spec))
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    _inline_assets(fmap)
+    root = fmap.get_root()
+    root.html.add_child(Element(
+        f'<div class="gis-title">{escape(definition.get("title"))}</div>'
+        f'<div class="gis-note">{escape(SCHEMATIC_NOTE)}</div>'
+        + _legend_html("图例", legend)
+        + f'<div class="gis-attribution">{escape(ATTRIBUTION)}；规划出处：{escape(definition.get("source"))}</div>'
+    ))
+    return root.render()
+
+
+def _add_background(fmap: folium.Map) -> None:
+    """Land and islands (coast layer) and district lines, for orientation without tiles."""
+    group = folium.FeatureGroup(name="底图：陆地与区界", show=True, control=True)
+    coast = read_layer("coast")
+    folium.GeoJson(
+        coast[["geometry"]].to_json(drop_id=True), interactive=False,
+        style_function=lambda _f: {"color": "#9e9e9e", "weight": 0.6, "fillColor": "#f2efe6", "fillOpacity": 1},
+    ).add_to(group)
+    districts = read_layer("districts")
+    folium.GeoJson(
+        districts[["geometry"]].to_json(drop_id=True), interactive=False,
+        style_function=lambda _f: {"color": "#8e7cc3", "weight": 1, "dashArray": "4 4", "fill": False},
+    ).add_to(group)
+    group.add_to(fmap)
+
+
+def _add_layer(fmap: folium.Map, spec: dict) -> list[tuple[str, str, str]]:
+    gdf = _select(read_layer(spec["source"]), spec.get("where", {}))
+    kind = spec.get("kind", "polygon")
+    if kind == "band":
+        gdf = _band(gdf)
+    classes = [ClassStyle(*c) for c in spec.get("classes", [])]
+    by_value = {c.value: c for c in classes}
+    field = spec.get("class_field", "name")
+    group = folium.FeatureGroup(name=escape(spec.get("name", spec["source"])), show=True)
+    polygonal = gdf.geom_type.isin(["Polygon", "MultiPolygon"])
+    areas = pd.Series(np.nan, index=gdf.index)
+    if polygonal.any() and kind != "band":
+        areas[polygonal] = ellipsoidal_area(gdf[polygonal])
+    sizes = None
+    if kind == "point" and spec.get("size_field") in gdf.columns:
+        values = pd.to_numeric(gdf[spec["size_field"]], errors="coerce")
+        sizes = 4 + 18 * np.sqrt(values.fillna(0) / max(float(values.max() or 1), 1.0))
+    dash = spec.get("dash", {})
+    for idx, row in gdf.iterrows():
+        cls = by_value.get(str(row.get(field)))
+        colour = cls.colour if cls else "#666666"
+        geom = row.geometry
+        area = None if pd.isna(areas[idx]) else float(areas[idx])
+        if kind == "point":
+            radius = float(sizes[idx]) if sizes is not None else 6.0
+            marker = folium.CircleMarker([geom.y, geom.x], radius=radius, color=colour, weight=1,
+                                         fill=True, fill_color=colour, fill_opacity=0.7)
+            marker.add_child(SafePopup(popup_html(row, None)))
+            marker.add_child(SafeTooltip(row.get("name")))
+            marker.add_to(group)
+            continue
+        style = {
+            "color": colour, "weight": spec.get("weight", 2), "fillColor": colour,
+            "fillOpacity": spec.get("fill_opacity", 0.35 if kind != "band" else 0.25),
+            "opacity": 0.9,
+        }
+        if str(row.get(field)) in dash:
+            style["dashArray"] = dash[str(row.get(field))]
+        layer = folium.GeoJson(
+            shapely.geometry.mapping(geom), style_function=lambda _f, s=style: s, highlight_function=None,
+        )
+        layer.add_child(SafePopup(popup_html(row, area)))
+        layer.add_child(SafeTooltip(row.get("name")))
+        layer.add_to(group)
+        if spec.get("label"):
+            anchor = geom.representative_point() if kind != "line" else geom.interpolate(0.5, normalized=True)
+            _label_marker(anchor, str(row.get("name")), colour).add_to(group)
+        if kind == "line" and spec.get("arrow"):
+            _arrow_marker(geom, colour).add_to(group)
+    group.add_to(fmap)
+    legend_kind = {"line": "line", "point": "point"}.get(kind, "fill")
+    present = {str(v) for v in gdf[field]} if field in gdf.columns else set()
+    return [(legend_kind, c.colour, c.label) for c in classes if c.value in present]
+
+
+#: Features above which a quick-look map simplifies geometry for display.
+SIMPLIFY_ABOVE = 5_000
+#: Properties a quick-look popup shows at most.
+POPUP_FIELDS = 12
+
+
+def render_file(gdf: gpd.GeoDataFrame, *, title: str, basemap: str = "none", tianditu_key: str | None = None) -> str:
+    """Render a quick-look map of any vector layer, offline and escaped like the plan maps.
+
+    All string properties are HTML-escaped before they reach the page (folium's
+    GeoJSON popups insert them as HTML); coordinates are rounded to 6 decimals;
+    above :data:`SIMPLIFY_ABOVE` features the geometry is simplified for display
+    (topology-preserving, ~1 m) and the map says so.
+    """
+    if gdf.crs is None:
+        raise InputError(f"{title} has no CRS")
+    gdf = gdf.to_crs(4326)
+    note = SCHEMATIC_NOTE
+    if len(gdf) > SIMPLIFY_ABOVE:
+        gdf = gdf.assign(geometry=shapely.coverage_simplify(np.asarray(gdf.geometry.values, dtype=object), 1e-5)
+                         if gdf.geom_type.isin(["Polygon", "MultiPolygon"]).all() else gdf.geometry.simplify(1e-5))
+        note = f"{len(gdf)} 个要素：为显示已简化（约1米），面积请用 gis area 计算。"
+    fields = [c for c in gdf.columns if c != gdf.geometry.name][:POPUP_FIELDS]
+    data = gdf[[*fields, gdf.geometry.name]].copy()
+    for col in fields:
+        data[col] = [escape(v) for v in data[col]]
+    data["geometry"] = shapely.set_precision(np.asarray(data.geometry.values, dtype=object), 1e-6)
+    minx, miny, maxx, maxy = data.total_bounds
+    fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=11, tiles=None, control_scale=True)
+    fmap.default_js = []
+    fmap.default_css = []
+    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    name_field = "name" if "name" in fields else (fields[0] if fields else None)
+    geojson = folium.GeoJson(
+        data.to_json(drop_id=True), name=escape(title),
+        style_function=lambda _f: {"color": "#d7301f", "weight": 1.5, "fillColor": "#fc8d59", "fillOpacity": 0.35},
+        marker=folium.CircleMarker(radius=5, fill=True, color="#d7301f", fill_opacity=0.7),
+        tooltip=folium.GeoJsonTooltip(fields=[name_field], aliases=[escape(name_field)]) if name_field else None,
+        popup=folium.GeoJsonPopup(fields=fields, aliases=[escape(f) for f in fields]) if fields else None,
+    )
+    geojson.add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    _inline_assets(fmap)
+    root = fmap.get_root()
+    root.html.add_child(Element(
+        f'<div class="gis-title">{escape(title)}</div><div class="gis-note">{escape(note)}</div>'
+        + _legend_html("图例", [("fill", "#fc8d59", title)])
+    ))
+    return root.render()

@@ -1,0 +1,174 @@
+"""Web maps: offline, escaped, and what a planner sees, checked in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from gis.errors import InputError
+from gis.layers import read_layer
+from gis.maps import _select, list_maps, load_definition, measure_folder, render_map
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+HOSTILE = ['<script>window.__xss=1</script>', '<img src=x onerror="window.__xss=2">', '"><svg onload="window.__xss=3">']
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian's chromium is required (the README's test set-up installs it)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def open_page(browser, path: Path):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.requests = []
+    page.dialogs = []
+    page.errors = []
+    page.on("request", lambda r: page.requests.append(r.url))
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.route("http*://**/*", lambda route: route.abort())  # the network is closed to the page
+    page.goto(path.as_uri())
+    page.wait_for_function("window.L !== undefined && document.querySelector('.leaflet-pane') !== null")
+    return page
+
+
+def expected_features(definition: dict) -> int:
+    return sum(len(_select(read_layer(spec["source"]), spec.get("where", {}))) for spec in definition["layer"])
+
+
+def test_measuring_tool_is_installed():
+    assert measure_folder() is not None, "leaflet-measure (npm) is installed by the README's set-up"
+
+
+@pytest.mark.parametrize("name", list_maps())
+def test_every_map_renders_offline_with_legend_popups_and_tools(browser, tmp_path, name):
+    definition = load_definition(name)
+    path = tmp_path / f"{name}.html"
+    path.write_text(render_map(definition), encoding="utf-8")
+    page = open_page(browser, path)
+    try:
+        assert page.evaluate("L.version") == "1.9.4"
+        assert not page.errors, page.errors
+        drawn = page.locator("path.leaflet-interactive").count()
+        assert drawn == expected_features(definition)
+        legend = page.locator(".gis-legend").inner_text()
+        for _, _, label in (c for spec in definition["layer"] for c in spec["classes"]):
+            if label.split("（")[0] in legend:
+                break
+        else:
+            pytest.fail(f"legend shows none of the class labels: {legend}")
+        assert "示意" in page.locator(".gis-note").inner_text()
+        assert definition["title"] in page.locator(".gis-title").inner_text()
+        assert page.locator(".leaflet-control-scale").count() == 1
+        assert page.locator(".leaflet-control-measure").count() == 1
+        assert page.locator(".leaflet-control-layers").count() == 1
+        assert "OpenStreetMap" in page.locator(".gis-attribution").inner_text()
+        # Clicking a polygon opens its popup with the area in 亩.
+        polygons = [spec for spec in definition["layer"] if spec.get("kind", "polygon") == "polygon"]
+        if polygons:
+            page.locator("path.leaflet-interactive").last.dispatch_event("click")
+            page.wait_for_selector(".leaflet-popup-content", timeout=3000)
+            popup = page.locator(".leaflet-popup-content").inner_text()
+            assert "名称" in popup and ("亩" in popup or "总投资" in popup)
+        assert [u for u in page.requests if not u.startswith(("file:", "data:"))] == []
+    finally:
+        page.close()
+
+
+def _hostile_layers(tmp_path: Path) -> Path:
+    folder = tmp_path / "layers"
+    from gis import settings
+
+    shutil.copytree(settings.get_layers_folder(), folder)
+    data = json.loads((folder / "platforms.geojson").read_text(encoding="utf-8"))
+    for feature, payload in zip(
+        (f for f in data["features"] if f["properties"]["scheme"] == "1+2+N"), HOSTILE * 5, strict=False
+    ):
+        feature["properties"]["name"] = payload + feature["properties"]["name"]
+        feature["properties"]["source"] = payload
+    (folder / "platforms.geojson").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return folder
+
+
+def test_hostile_names_render_as_text_and_never_run(browser, tmp_path, monkeypatch):
+    monkeypatch.setenv("GIS_LAYERS_FOLDER", str(_hostile_layers(tmp_path)))
+    path = tmp_path / "lucheng.html"
+    path.write_text(render_map(load_definition("lucheng")), encoding="utf-8")
+    page = open_page(browser, path)
+    try:
+        title = page.title()
+        for i in range(page.locator("path.leaflet-interactive").count()):
+            page.locator("path.leaflet-interactive").nth(i).dispatch_event("click")
+        page.locator("path.leaflet-interactive").last.hover(force=True)
+        page.wait_for_timeout(300)
+        popup = page.locator(".leaflet-popup-content").inner_text()
+        assert any(p in popup for p in HOSTILE), popup  # shown as text
+        labels = page.locator(".gis-label").all_inner_texts()
+        assert any("<img src=x" in t for t in labels)
+        assert page.evaluate("window.__xss") is None
+        assert page.dialogs == [] and page.title() == title
+        assert page.locator(".leaflet-popup-content img, .leaflet-popup-content svg, .gis-label svg").count() == 0
+    finally:
+        page.close()
+
+
+def test_quick_look_map_of_a_file_is_escaped_too(browser, tmp_path, gis):
+    gdf = read_layer("platforms").head(6).copy()
+    gdf["name"] = [p + "x" for p in (HOSTILE * 2)[:6]]
+    src = tmp_path / "mine.geojson"
+    gdf.to_file(src)
+    out = tmp_path / "quick.html"
+    assert gis("map", src, "-o", out).code == 0
+    page = open_page(browser, out)
+    try:
+        assert page.locator("path.leaflet-interactive").count() == 6
+        page.locator("path.leaflet-interactive").first.dispatch_event("click")
+        page.wait_for_selector(".leaflet-popup-content", timeout=3000)
+        assert "<script>" in page.locator(".leaflet-popup-content").inner_text()
+        assert page.evaluate("window.__xss") is None and page.dialogs == []
+        assert [u for u in page.requests if not u.startswith(("file:", "data:"))] == []
+    finally:
+        page.close()
+
+
+def test_basemaps_are_optional_and_tianditu_needs_a_key(monkeypatch):
+    definition = load_definition("lucheng")
+    offline = render_map(definition)
+    assert "tile.openstreetmap.org" not in offline and "tianditu" not in offline
+    assert "tile.openstreetmap.org" in render_map(definition, basemap="osm")
+    with pytest.raises(InputError, match="key"):
+        render_map(definition, basemap="tianditu")
+    assert "tk=abc123" in render_map(definition, basemap="tianditu", tianditu_key="abc123")
+    for cdn in ("cdn.jsdelivr", "cdnjs", "unpkg.com", "code.jquery", "bootstrapcdn"):
+        assert cdn not in offline
+
+
+def test_map_by_chinese_title_and_unknown_name(gis, tmp_path):
+    out = tmp_path / "m.html"
+    assert gis("map", "一核两带三轴四区", "-o", out).code == 0 and out.exists()
+    run = gis("map", "nowhere", "-o", tmp_path / "x.html")
+    assert run.code == 2 and "no map definition" in run.err and not (tmp_path / "x.html").exists()
+    monkeypatch_env = gis("map", "lucheng", "-o", tmp_path / "t.html", "--basemap", "tianditu")
+    assert monkeypatch_env.code == 2 and "TIANDITU_KEY" in monkeypatch_env.err
+
+
+def test_build_writes_maps_reports_and_an_index(gis, tmp_path):
+    run = gis("build", "-o", tmp_path / "site")
+    assert run.code == 0
+    index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    for name in list_maps():
+        assert f"maps/{name}.html" in index and (tmp_path / "site" / "maps" / f"{name}.html").exists()
+    for report in ("reclaim.csv", "reconcile.csv", "overlay_projects_zones.csv", "rules.json"):
+        assert f"reports/{report}" in index and (tmp_path / "site" / "reports" / report).exists()
+    assert "示意" in index and run.out.count("wrote ") >= 14
