@@ -98,6 +98,29 @@ def escape(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
+class OneStyle(MacroElement):
+    """One style for a whole GeoJSON layer, set once in the browser (no per-feature style objects)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}{{ this._parent.get_name() }}.setStyle({{ this.style_json }});{% endmacro %}"
+    )
+
+    def __init__(self, style: dict) -> None:
+        super().__init__()
+        self._name = "OneStyle"
+        self.style_json = json.dumps(style)
+
+
+class DrawnCount(MacroElement):
+    """Publish the number of features drawn (``window.gisDrawn``): tests and benchmarks wait on it."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "window.gisDrawn = (window.gisDrawn || 0) + {{ this._parent.get_name() }}.getLayers().length;"
+        "{% endmacro %}"
+    )
+
+
 class SafePopup(MacroElement):
     """A popup bound with a JSON string literal: its HTML is built from escaped values only."""
 
@@ -433,28 +456,31 @@ def render_file(gdf: gpd.GeoDataFrame, *, title: str, basemap: str = "none", tia
         raise InputError(f"{title} has no CRS")
     gdf = gdf.to_crs(4326)
     note = SCHEMATIC_NOTE
-    if len(gdf) > SIMPLIFY_ABOVE:
-        gdf = gdf.assign(geometry=shapely.coverage_simplify(np.asarray(gdf.geometry.values, dtype=object), 1e-5)
-                         if gdf.geom_type.isin(["Polygon", "MultiPolygon"]).all() else gdf.geometry.simplify(1e-5))
+    large = len(gdf) > SIMPLIFY_ABOVE
+    if large:
+        gdf = gdf.assign(geometry=shapely.simplify(np.asarray(gdf.geometry.values, dtype=object), 1e-5,
+                                                   preserve_topology=True))
         note = f"{len(gdf)} 个要素：为显示已简化（约1米），面积请用 gis area 计算。"
     fields = [c for c in gdf.columns if c != gdf.geometry.name][:POPUP_FIELDS]
     data = gdf[[*fields, gdf.geometry.name]].copy()
     for col in fields:
         data[col] = [escape(v) for v in data[col]]
-    data["geometry"] = shapely.set_precision(np.asarray(data.geometry.values, dtype=object), 1e-6)
+    data["geometry"] = shapely.transform(np.asarray(data.geometry.values, dtype=object), lambda c: np.round(c, 6))
     minx, miny, maxx, maxy = data.total_bounds
-    fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=11, tiles=None, control_scale=True)
+    fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=11, tiles=None,
+                      control_scale=True, prefer_canvas=large)
     fmap.default_js = []
     fmap.default_css = []
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     name_field = "name" if "name" in fields else (fields[0] if fields else None)
     geojson = folium.GeoJson(
         data.to_json(drop_id=True), name=escape(title),
-        style_function=lambda _f: {"color": "#d7301f", "weight": 1.5, "fillColor": "#fc8d59", "fillOpacity": 0.35},
         marker=folium.CircleMarker(radius=5, fill=True, color="#d7301f", fill_opacity=0.7),
         tooltip=folium.GeoJsonTooltip(fields=[name_field], aliases=[escape(name_field)]) if name_field else None,
         popup=folium.GeoJsonPopup(fields=fields, aliases=[escape(f) for f in fields]) if fields else None,
     )
+    geojson.add_child(OneStyle({"color": "#d7301f", "weight": 1.5, "fillColor": "#fc8d59", "fillOpacity": 0.35}))
+    geojson.add_child(DrawnCount())
     geojson.add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     _inline_assets(fmap)

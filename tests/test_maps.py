@@ -10,7 +10,7 @@ import pytest
 
 from gis.errors import InputError
 from gis.layers import read_layer
-from gis.maps import _select, list_maps, load_definition, measure_folder, render_map
+from gis.maps import _select, list_maps, load_definition, measure_folder, render_file, render_map
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -172,3 +172,18 @@ def test_build_writes_maps_reports_and_an_index(gis, tmp_path):
     for report in ("reclaim.csv", "reconcile.csv", "overlay_projects_zones.csv", "rules.json"):
         assert f"reports/{report}" in index and (tmp_path / "site" / "reports" / report).exists()
     assert "示意" in index and run.out.count("wrote ") >= 14
+
+
+def test_large_layer_quick_look_is_small_drawn_and_says_simplified(browser, tmp_path):
+    from gis.synthetic import parcels
+
+    path = tmp_path / "big.html"
+    path.write_text(render_file(parcels(10_000, seed=3), title="parcels"), encoding="utf-8")
+    assert path.stat().st_size < 5_000_000
+    page = open_page(browser, path)
+    try:
+        page.wait_for_function("window.gisDrawn === 10000", timeout=20_000)
+        assert "简化" in page.locator(".gis-note").inner_text()
+        assert page.locator("canvas").count() >= 1  # drawn on a canvas, not 10^4 SVG paths
+    finally:
+        page.close()
