@@ -132,16 +132,16 @@ def _candidate_pairs(pg: np.ndarray, zg: np.ndarray, kind: np.ndarray) -> tuple[
 
     An STRtree on the projects is queried with each zone's bounding box. Only the
     projects whose box meets the box of a short piece of the zone's boundary can
-    cross it; every other candidate is wholly inside or wholly outside, which one
-    point-in-polygon test of its first vertex decides. The exact predicates run
-    on the few near the boundary.
+    cross it; every other candidate lies, box and all, wholly inside or wholly
+    outside, which one point-in-polygon test of its box's centre decides. The
+    exact predicates run on the few near the boundary.
     """
     tree = shapely.STRtree(pg)
     single = np.isin(kind, (shapely.GeometryType.POLYGON, shapely.GeometryType.POINT, shapely.GeometryType.LINESTRING))
-    coords, index = shapely.get_coordinates(pg, return_index=True)
-    starts = np.flatnonzero(np.r_[True, index[1:] != index[:-1]]) if len(index) else np.zeros(0, dtype=np.int64)
-    first = np.full((len(pg), 2), np.nan)
-    first[index[starts]] = coords[starts]  # the first vertex: of a polygon, on its exterior ring
+    # A project whose box meets no boundary piece's box lies, box and all, on one side of the
+    # boundary: the centre of its box tells which.
+    bounds = shapely.bounds(pg)
+    first = np.column_stack([(bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2])
     zones_out, projects_out, inside_out = [], [], []
     for zi, zone in enumerate(zg):
         cand = tree.query(zone)
@@ -225,11 +225,13 @@ def overlay(
     pid = p[project_id].astype(str).to_numpy()
     zid = z[zone_id].astype(str).to_numpy()
     kind = shapely.get_type_id(pg)
-    size = _measure(pg, kind)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # sizes are measured while the pairs are found
+        sizing = pool.submit(_measure, pg, kind)
+        zi_all, pi_all, inside = _candidate_pairs(pg, zg, kind)
+        size = sizing.result()
     is_point = np.isin(kind, (shapely.GeometryType.POINT, shapely.GeometryType.MULTIPOINT))
     is_line = np.isin(kind, _LINE)
 
-    zi_all, pi_all, inside = _candidate_pairs(pg, zg, kind)
     amount = np.zeros(len(zi_all))
     amount[inside] = size[pi_all[inside]]
     cut = ~inside & ~is_point[pi_all]
