@@ -166,7 +166,6 @@ def nominal_square(lon: float, lat: float, side_km: float, bearing: float = 0.0)
 def spread_points(area, n: int, margin_m: float = 60.0) -> list[Point]:
     """Return ``n`` distinct points inside ``area``, spread on a grid, for co-located projects."""
     c = area.representative_point()
-    f = Frame(c.x, c.y, 0.0)
     inner = area.buffer(-margin_m / 111_000)
     if inner.is_empty:
         inner = area
@@ -183,7 +182,6 @@ def spread_points(area, n: int, margin_m: float = 60.0) -> list[Point]:
         step /= 1.5
         if step < 1e-6:
             return [c] * n
-    del f  # pragma: no cover
 
 
 def land(coast: gpd.GeoDataFrame, ident: str):
