@@ -263,6 +263,34 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """``gis export``: layers to GeoPackage (with QGIS styles), Shapefile, GeoJSON; tables to XLSX/CSV."""
+    from gis import export
+
+    if not any((args.gpkg, args.shp, args.geojson, args.xlsx, args.csv)):
+        raise InputError("say what to export: --gpkg FILE, --shp DIR, --geojson DIR, --xlsx FILE or --csv DIR")
+    layers = args.layers or None
+    known = set(list_layers())
+    for name in layers or []:
+        if name not in known:
+            raise InputError(f"no shipped layer {name!r}; layers: {', '.join(sorted(known))}")
+    written = []
+    with _Warnings():
+        if args.gpkg:
+            written.append(export.export_geopackage(args.gpkg, layers=layers, overwrite=args.overwrite))
+        if args.shp:
+            written.extend(export.export_shapefiles(args.shp, layers=layers, overwrite=args.overwrite))
+        if args.geojson:
+            written.extend(export.export_geojson(args.geojson, layers=layers, overwrite=args.overwrite))
+        if args.xlsx:
+            written.extend(export.export_tables(args.xlsx, overwrite=args.overwrite))
+        if args.csv:
+            written.extend(export.export_tables(args.csv, overwrite=args.overwrite))
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
 def _source_options(p: argparse.ArgumentParser, *, single_file: bool = True) -> None:
     if single_file:
         p.add_argument("--layer", help="layer of a multi-layer file (GeoPackage)")
@@ -361,6 +389,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", default="out", help="output folder (default: out)")
     _map_options(p)
     p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("export", help="layers to GeoPackage (QGIS styles), Shapefile, GeoJSON; tables to XLSX/CSV")
+    p.add_argument("layers", nargs="*", metavar="LAYER", help="layers to export (default: all)")
+    p.add_argument("--gpkg", help="one GeoPackage with every layer and its QGIS style")
+    p.add_argument("--shp", help="a folder for Shapefile sets (UTF-8 .dbf with .cpg)")
+    p.add_argument("--geojson", help="a folder for GeoJSON files")
+    p.add_argument("--xlsx", help="an Excel workbook of the area, reclamation and overlay tables")
+    p.add_argument("--csv", help="a folder for the same tables as CSV (UTF-8 with BOM)")
+    p.add_argument("--overwrite", action="store_true", help="replace outputs that exist")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("layers", help="summarise the shipped layers")
     p.add_argument("names", nargs="*", metavar="LAYER")

@@ -218,8 +218,9 @@ def read_vector(
 
 
 def _list_layers(path: Path) -> list[str]:
+    """Return the spatial layers of a file (attribute tables such as QGIS's ``layer_styles`` are left out)."""
     try:
-        return [str(row[0]) for row in pyogrio.list_layers(path)]
+        return [str(row[0]) for row in pyogrio.list_layers(path) if row[1] is not None]
     except Exception as exc:
         raise DataSourceError(f"{path}: cannot read it: {_first_line(exc)}") from None
 

@@ -1,0 +1,130 @@
+"""``gis export``: GeoPackage with QGIS styles, Shapefile, XLSX/CSV; nothing overwritten or lost."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+
+import pyogrio
+import shapely
+
+from gis import read_layer, read_vector
+from gis.layers import list_layers
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    from gis.cli import main
+
+    out = tmp_path_factory.mktemp("export")
+    assert main(["export", "--gpkg", str(out / "plans.gpkg"), "--shp", str(out / "shp"),
+                 "--xlsx", str(out / "tables.xlsx"), "--csv", str(out / "csv")]) == 0
+    return out
+
+
+def test_geopackage_holds_every_layer_with_its_qgis_style(exported):
+    gpkg = exported / "plans.gpkg"
+    assert {row[0] for row in pyogrio.list_layers(gpkg) if row[1] is not None} == set(list_layers())
+    with sqlite3.connect(gpkg) as db:
+        styles = dict(db.execute("SELECT f_table_name, styleQML FROM layer_styles WHERE useAsDefault").fetchall())
+    assert set(styles) == set(list_layers())
+    platforms = styles["platforms"]
+    assert 'type="categorizedSymbol"' in platforms and 'attr="role"' in platforms
+    assert "227,26,28" in platforms  # the web map's red (#e31a1c) for the parks
+    assert 'fieldName="name"' in platforms  # labelled by name
+    assert "搬迁区块" in platforms
+
+
+def test_geopackage_round_trip_is_identical(exported):
+    for name in ("platforms", "projects", "reclamation"):
+        original = read_layer(name)
+        back, _ = read_vector(exported / "plans.gpkg", layer=name)
+        assert list(back["id"]) == list(original["id"])
+        for col in ("name", "land_use", "source", "status"):
+            assert back[col].fillna("").tolist() == original[col].fillna("").tolist()
+        # A layer mixing polygons and multipolygons is stored as multipolygons (GeoPackage has one type
+        # per layer): the same rings, vertex for vertex.
+        for a, b in zip(original.geometry, back.geometry, strict=True):
+            assert np.array_equal(shapely.get_coordinates(a), shapely.get_coordinates(b))
+            assert a.equals(b)
+        assert back.crs.to_epsg() == 4326
+
+
+def test_shapefile_keeps_chinese_and_says_what_it_shortened(exported):
+    shp = exported / "shp" / "projects.shp"
+    assert (exported / "shp" / "projects.cpg").read_text() == "UTF-8"
+    back, _ = read_vector(shp)
+    original = read_layer("projects")
+    assert back["name"].tolist() == original["name"].tolist()
+    mapping = (exported / "shp" / "projects.fields.csv").read_text(encoding="utf-8-sig")
+    assert "investment_total_wan,investme01" in mapping
+    long_values = (exported / "shp" / "projects.long_values.csv").read_text(encoding="utf-8-sig")
+    full = original.set_index("id").loc["dt-p14", "content"]
+    assert full in long_values  # the text the .dbf cannot hold is kept whole beside it
+
+
+def test_xlsx_totals_equal_the_sums_of_their_rows(exported):
+    book = openpyxl.load_workbook(exported / "tables.xlsx")
+    assert {"产业平台面积", "围垦面积", "围垦按状态", "项目落区"} <= set(book.sheetnames)
+    checked = 0
+    for sheet in ("产业平台面积", "围垦按状态"):
+        ws = book[sheet]
+        header = [c.value for c in ws[1]]
+        rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
+        total_col = header.index("合计行")
+        parts = [r for r in rows if not r[total_col]]
+        total = next(r for r in rows if r[total_col])
+        for unit, digits in (("面积（亩）", 2), ("面积（公顷）", 4), ("面积（平方公里）", 6)):
+            col = header.index(unit)
+            assert round(sum(r[col] for r in parts), digits) == pytest.approx(total[col], abs=10 ** -digits / 2)
+            checked += 1
+    assert checked == 6
+    csv_text = (exported / "csv" / "围垦面积.csv").read_bytes()
+    assert csv_text.startswith(b"\xef\xbb\xbf") and "大小门岛之间围垦区" in csv_text.decode("utf-8-sig")
+
+
+def test_existing_output_is_not_overwritten_without_flag(gis, tmp_path):
+    target = tmp_path / "plans.gpkg"
+    target.write_bytes(b"previous content")
+    run = gis("export", "zones", "--gpkg", target)
+    assert run.code == 2 and "--overwrite" in run.err
+    assert target.read_bytes() == b"previous content"
+    assert gis("export", "zones", "--gpkg", target, "--overwrite").code == 0
+    assert [row[0] for row in pyogrio.list_layers(target) if row[1] is not None] == ["zones"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left
+
+
+def test_killed_export_leaves_the_previous_file_byte_identical(tmp_path):
+    target = tmp_path / "plans.gpkg"
+    from gis.cli import main
+
+    assert main(["export", "zones", "--gpkg", str(target)]) == 0
+    before = target.read_bytes()
+    exe = Path(sys.executable).with_name("gis")
+    proc = subprocess.Popen([str(exe), "export", "--gpkg", str(target), "--overwrite"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(tmp_path.glob(".plans.gpkg.*")):
+        time.sleep(0.005)
+    assert list(tmp_path.glob(".plans.gpkg.*")), "the export never started writing"
+    proc.send_signal(signal.SIGKILL)  # mid-write: the temporary file exists, the rename has not happened
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert target.read_bytes() == before
+    # Run to the end, the same command replaces the file.
+    assert subprocess.run([str(exe), "export", "--gpkg", str(target), "--overwrite"], check=False).returncode == 0
+    assert target.read_bytes() != before
+
+
+def test_export_needs_a_target_and_known_layers(gis, tmp_path):
+    assert gis("export").code == 2
+    run = gis("export", "parks", "--gpkg", tmp_path / "x.gpkg")
+    assert run.code == 2 and "no shipped layer 'parks'" in run.err
