@@ -174,14 +174,15 @@ def check_areas(name: str, gdf: gpd.GeoDataFrame, tolerance: float) -> list[Prob
     sub = gdf[mask]
     measured = ellipsoidal_area(sub)
     problems = []
-    for (_, row), m2 in zip(sub.iterrows(), measured, strict=True):
-        expected = float(to_square_metres(float(row["documented_area"]), row["documented_area_unit"]))
+    for (idx, row), m2 in zip(sub.iterrows(), measured, strict=True):
+        value = float(values[idx])
+        expected = float(to_square_metres(value, row["documented_area_unit"]))
         diff = (m2 - expected) / expected
         if abs(diff) > tolerance:
             problems.append(Problem(
                 name, str(row.get("id")),
                 f"measured {m2 / 1e6:.4f} km² is {diff:+.1%} off the documented "
-                f"{row['documented_area']:g} {row['documented_area_unit']} (tolerance ±{tolerance:.0%})",
+                f"{value:g} {row['documented_area_unit']} (tolerance ±{tolerance:.0%})",
             ))
     return problems
 

@@ -88,7 +88,7 @@ def cmd_area(args: argparse.Namespace) -> int:
     if args.reconcile:
         table = reconcile(gdf, tolerance=args.tolerance, method=args.method, what=info.name)
         title = f"{info.name}: 量算面积与文件面积核对, {label}, 容差 ±{args.tolerance:.0%}"
-        emit(render(table, args.format, title=title), args.output, fmt=args.format)
+        emit(render(table, args.format, title=title), args.output, fmt=args.format, overwrite=args.overwrite)
         flagged = int((table["flag"] == "超出容差").sum())
         compared = int(table["diff_pct"].notna().sum())
         _note(f"{compared} feature(s) with a documented area; {flagged} beyond ±{args.tolerance:.0%}")
@@ -99,7 +99,7 @@ def cmd_area(args: argparse.Namespace) -> int:
     if args.format == "table":
         table = drop_empty(table)
     title = f"{info.name}: {label}, 单位 {LABELS[args.unit]}"
-    emit(render(table, args.format, title=title), args.output, fmt=args.format)
+    emit(render(table, args.format, title=title), args.output, fmt=args.format, overwrite=args.overwrite)
     if table.attrs.get("disjoint") is False:
         total = table.iloc[-1]
         _note(
@@ -115,12 +115,13 @@ def cmd_reclaim(args: argparse.Namespace) -> int:
     tables = reclaim_table(gdf, method=args.method)
     if args.format == "json":
         payload = {name: records(t) for name, t in tables.items()}
-        emit(json.dumps(payload, ensure_ascii=False, indent=1) + "\n", args.output, fmt="json")
+        text = json.dumps(payload, ensure_ascii=False, indent=1) + "\n"
+        emit(text, args.output, fmt="json", overwrite=args.overwrite)
         return 0
     if args.format == "csv":
         combined = pd.concat([t.assign(section=name) for name, t in tables.items()], ignore_index=True)
         combined = combined[["section", *[c for c in combined.columns if c != "section"]]]
-        emit(render(combined, "csv"), args.output, fmt="csv")
+        emit(render(combined, "csv"), args.output, fmt="csv", overwrite=args.overwrite)
         return 0
     label = _method_label(args.method, gdf)
     titles = {
@@ -135,7 +136,7 @@ def cmd_reclaim(args: argparse.Namespace) -> int:
             table[[c for c in table.columns if c not in ("area_m2",)]], ("sum_m2", "overlap_m2", "sum_mu")
         )
         parts.append(render(shown, "table", title=titles[name]))
-    emit("\n".join(parts), args.output, fmt="table")
+    emit("\n".join(parts), args.output, fmt="table", overwrite=args.overwrite)
     return 0
 
 
@@ -177,7 +178,7 @@ def cmd_overlay(args: argparse.Namespace) -> int:
         table["share_inside"] = table["share_inside"].round(4)
         table["area_inside_m2"] = table["area_inside_m2"].round(2)
     title = f"{pinfo.name} × {zinfo.name}: 叠加 (CGCS2000 椭球面积)"
-    emit(render(table, args.format, title=title), args.output, fmt=args.format)
+    emit(render(table, args.format, title=title), args.output, fmt=args.format, overwrite=args.overwrite)
     alone = int(table["zone_id"].isna().sum())
     _note(f"{table['project_id'].nunique()} project(s); {alone} in no zone")
     return 0
@@ -194,7 +195,7 @@ def cmd_composition(args: argparse.Namespace) -> int:
         table = table.assign(area_mu=(table["area_m2"] / (2000 / 3)).round(2), share=table["share"].round(4),
                              area_m2=table["area_m2"].round(2), zone_area_m2=table["zone_area_m2"].round(2))
     title = f"{zinfo.name} 内 {linfo.name} 的构成（按 {args.field}，同类先溶解；CGCS2000 椭球面积）"
-    emit(render(table, args.format, title=title), args.output, fmt=args.format)
+    emit(render(table, args.format, title=title), args.output, fmt=args.format, overwrite=args.overwrite)
     return 0
 
 
@@ -204,12 +205,12 @@ def cmd_rules(args: argparse.Namespace) -> int:
     table = pd.DataFrame([r.as_dict() for r in results])
     if args.format == "json":
         emit(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=1) + "\n",
-             args.output, fmt="json")
+             args.output, fmt="json", overwrite=args.overwrite)
         return 0
     if args.format == "csv":
         table["features"] = table["features"].map("; ".join)
         table["failing"] = table["failing"].map("; ".join)
-        emit(render(table, "csv"), args.output, fmt="csv")
+        emit(render(table, "csv"), args.output, fmt="csv", overwrite=args.overwrite)
         return 0
     lines = []
     for r in results:
@@ -218,7 +219,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
         lines.append(f"    {r.detail}")
     counts = table["verdict"].value_counts()
     lines.append("合计: " + ", ".join(f"{v} {int(counts.get(v, 0))}" for v in ("通过", "不通过", "无法判断")))
-    emit("\n".join(lines) + "\n", args.output, fmt="table")
+    emit("\n".join(lines) + "\n", args.output, fmt="table", overwrite=args.overwrite)
     return 0
 
 
@@ -228,15 +229,17 @@ def cmd_site(args: argparse.Namespace) -> int:
     with _Warnings():
         report = site_report(sites, id_field=args.id_field, what=info.name)
     if args.format == "markdown":
-        emit(site_report_markdown(report, title=f"选址分析报告：{info.name}"), args.output, fmt="markdown")
+        text = site_report_markdown(report, title=f"选址分析报告：{info.name}")
+        emit(text, args.output, fmt="markdown", overwrite=args.overwrite)
     elif args.format == "json":
-        emit(json.dumps(report["sites"], ensure_ascii=False, indent=1) + "\n", args.output, fmt="json")
+        text = json.dumps(report["sites"], ensure_ascii=False, indent=1) + "\n"
+        emit(text, args.output, fmt="json", overwrite=args.overwrite)
     elif args.format == "csv":
-        emit(render(report["rows"], "csv"), args.output, fmt="csv")
+        emit(render(report["rows"], "csv"), args.output, fmt="csv", overwrite=args.overwrite)
     else:
         parts = [render(report["overlaps"], "table", title=f"{info.name}: 占用情况 (CGCS2000 椭球面积)"),
                  render(report["rules"], "table", title="规划规则")]
-        emit("\n".join(parts), args.output, fmt="table")
+        emit("\n".join(parts), args.output, fmt="table", overwrite=args.overwrite)
     return 0
 
 
@@ -249,7 +252,7 @@ def cmd_map(args: argparse.Namespace) -> int:
     else:
         page = render_map(load_definition(Path(args.source).stem if args.source.endswith(".toml") else args.source),
                           basemap=args.basemap, tianditu_key=key)
-    with atomic_write(args.output) as handle:
+    with atomic_write(args.output, overwrite=args.overwrite) as handle:
         handle.write(page)
     print(f"wrote {args.output} ({len(page.encode()) // 1024} KB)")
     return 0
@@ -258,8 +261,50 @@ def cmd_map(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     """``gis build``: every map, the area, reclamation, overlay and rules reports, and an index page."""
     key = args.tianditu_key or os.environ.get("TIANDITU_KEY")
-    for path in build_site(Path(args.output), basemap=args.basemap, tianditu_key=key):
+    for path in build_site(Path(args.output), basemap=args.basemap, tianditu_key=key, overwrite=args.overwrite):
         print(f"wrote {path}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """``gis import``: a planner's file onto our schema, written as a GeoJSON layer."""
+    from gis.importing import import_file, write_import
+
+    mapping = {}
+    for item in args.map or []:
+        ours, sep, theirs = item.partition("=")
+        if not sep or not ours or not theirs:
+            raise InputError(f"--map {item!r}: write OURS=THEIRS, e.g. --map name=项目名称")
+        mapping[ours.strip()] = theirs.strip()
+    gdf, report = import_file(args.source, schema_layer=args.schema, layer=args.layer, encoding=args.encoding,
+                              crs=args.crs, mapping=mapping, x_field=args.x_field, y_field=args.y_field)
+    for note in report.notes:
+        _note(note)
+    for repair in report.repaired:
+        _note(f"repaired {repair}")
+    if report.mapped:
+        _note("mapped: " + ", ".join(f"{k} ← {v}" for k, v in report.mapped.items()))
+    if report.unmapped_source:
+        _note("kept as they are (not in the schema): " + ", ".join(report.unmapped_source))
+    path = write_import(gdf, args.output, name=Path(args.output).stem, overwrite=args.overwrite)
+    print(f"wrote {path} ({report.features} features)")
+    if report.problems:
+        for problem in report.problems:
+            print(problem)
+        missing = ", ".join(report.missing_schema) or "none"
+        print(f"gis import: the layer does not pass gis check against the {args.schema} schema "
+              f"({len(report.problems)} problem(s) above; missing fields: {missing})", file=sys.stderr)
+        return 1
+    print(f"gis import: the layer passes gis check against the {args.schema} schema")
+    return 0
+
+
+def cmd_figure(args: argparse.Namespace) -> int:
+    """``gis figure``: a printable map (PNG or PDF) of a map definition."""
+    from gis.figure import render_figure
+
+    path = render_figure(load_definition(args.name), args.output, overwrite=args.overwrite, dpi=args.dpi)
+    print(f"wrote {path}")
     return 0
 
 
@@ -306,6 +351,7 @@ def _map_options(p: argparse.ArgumentParser) -> None:
 def _output_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
+    p.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -376,19 +422,42 @@ def build_parser() -> argparse.ArgumentParser:
     _source_options(p)
     p.add_argument("--format", choices=[*FORMATS, "markdown"], default="table", help="output format")
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
+    p.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
     p.set_defaults(func=cmd_site)
 
     p = sub.add_parser("map", help="render a map definition (maps/NAME.toml) or a quick-look map of a file")
     p.add_argument("source", metavar="NAME|FILE", help=f"a map name ({', '.join(list_maps())}) or a vector file")
     p.add_argument("-o", "--output", required=True, help="the HTML file to write")
+    p.add_argument("--overwrite", action="store_true", help="replace the output if it exists")
     _map_options(p)
     _source_options(p)
     p.set_defaults(func=cmd_map)
 
     p = sub.add_parser("build", help="the main job: all maps and reports, with an index page")
     p.add_argument("-o", "--output", default="out", help="output folder (default: out)")
+    p.add_argument("--overwrite", action="store_true", help="replace files of an earlier build")
     _map_options(p)
     p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("figure", help="a printable map (PNG or PDF) of a map definition")
+    p.add_argument("name", metavar="NAME", help=f"a map name ({', '.join(list_maps())}) or its title")
+    p.add_argument("-o", "--output", required=True, help="FILE.png or FILE.pdf")
+    p.add_argument("--dpi", type=int, default=150, help="resolution of a PNG (default 150)")
+    p.add_argument("--overwrite", action="store_true", help="replace the output if it exists")
+    p.set_defaults(func=cmd_figure)
+
+    p = sub.add_parser("import", help="bring a planner's file into a layer of ours (GeoJSON)")
+    p.add_argument("source", metavar="SRC", help="Shapefile, GeoPackage, GeoJSON, FlatGeobuf, KML, CSV or XLSX")
+    p.add_argument("-o", "--output", required=True, help="the GeoJSON layer to write")
+    p.add_argument("--schema", default="platforms", help="the layer schema to follow (default: platforms)")
+    p.add_argument("--map", action="append", metavar="OURS=THEIRS", help="map a field, e.g. --map name=项目名称")
+    p.add_argument("--x-field", help="longitude / x column of a CSV or XLSX table")
+    p.add_argument("--y-field", help="latitude / y column of a CSV or XLSX table")
+    p.add_argument("--overwrite", action="store_true", help="replace the output if it exists")
+    p.add_argument("--layer", help="layer of a multi-layer file (GeoPackage)")
+    p.add_argument("--encoding", help="text encoding of a Shapefile .dbf (detected if there is no .cpg)")
+    p.add_argument("--crs", help="CRS of a file that has none, or gcj02 / bd09 for web-map coordinates")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("export", help="layers to GeoPackage (QGIS styles), Shapefile, GeoJSON; tables to XLSX/CSV")
     p.add_argument("layers", nargs="*", metavar="LAYER", help="layers to export (default: all)")

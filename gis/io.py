@@ -137,6 +137,11 @@ def _apply_crs(gdf: gpd.GeoDataFrame, crs: object, info: SourceInfo) -> gpd.GeoD
     crs_obj = CRS.from_user_input(gdf.crs)
     if crs_obj.is_geographic and len(gdf):
         minx, miny, maxx, maxy = gdf.total_bounds
+        if np.all(np.isfinite([miny, maxy])) and -180 <= minx <= maxx <= 180 and (miny < -90 or maxy > 90):
+            raise CRSError(
+                f"{label}: latitudes reach {max(abs(miny), abs(maxy)):.1f}° in {crs_obj.name}: "
+                "longitude and latitude look swapped (x must hold the longitude)"
+            )
         if np.all(np.isfinite([minx, maxx])) and (min(minx, miny) < -180 or max(maxx, maxy) > 180):
             guesses = guess_crs((minx, miny, maxx, maxy))
             hint = f"; they look like {guesses[0]}" if guesses else ""
@@ -198,6 +203,8 @@ def read_vector(
         if len(layers) > 1:
             names = ", ".join(layers)
             raise InputError(f"{path} holds {len(layers)} layers ({names}); choose one with --layer")
+        if layers:
+            layer = layers[0]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -209,6 +216,8 @@ def read_vector(
         raise DataSourceError(f"{path}: cannot read it: {_first_line(exc)}") from None
     except (pyogrio.errors.FieldError, pyogrio.errors.GeometryError, pyogrio.errors.FeatureError) as exc:
         raise DataSourceError(f"{path}: damaged content: {_first_line(exc)}") from None
+    except shapely.errors.GEOSException as exc:
+        raise DataSourceError(f"{path}: a geometry cannot be built from it: {_first_line(exc)}") from None
     except (UnicodeDecodeError, ValueError, RuntimeError, OSError) as exc:
         raise DataSourceError(f"{path}: cannot read it: {_first_line(exc)}") from None
     if not isinstance(gdf, gpd.GeoDataFrame):

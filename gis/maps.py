@@ -455,6 +455,11 @@ def render_file(gdf: gpd.GeoDataFrame, *, title: str, basemap: str = "none", tia
     if gdf.crs is None:
         raise InputError(f"{title} has no CRS")
     gdf = gdf.to_crs(4326)
+    present = ~(shapely.is_missing(np.asarray(gdf.geometry.values, dtype=object))
+                | shapely.is_empty(np.asarray(gdf.geometry.values, dtype=object)))
+    if not present.any():
+        raise InputError(f"{title}: no feature has a geometry; there is nothing to map")
+    gdf = gdf[present]
     note = SCHEMATIC_NOTE
     large = len(gdf) > SIMPLIFY_ABOVE
     if large:

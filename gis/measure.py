@@ -21,9 +21,10 @@ import numpy as np
 import pandas as pd
 
 import geopandas as gpd
+import shapely
 
 from gis.area import Method, measure_area, require_polygons
-from gis.errors import FieldError
+from gis.errors import FieldError, GeometryError
 from gis.units import LABELS, balanced_round, from_square_metres, normalize_unit, round_half_up, to_square_metres
 
 #: Relative gap between dissolved area and plain sum below which the parts count as disjoint.
@@ -87,6 +88,7 @@ def area_table(
     """
     unit = normalize_unit(unit)
     require_polygons(gdf.geometry, what)
+    require_valid(gdf, what)
     keys = [by] if isinstance(by, str) else list(by or [])
     missing = [k for k in keys if k not in gdf.columns]
     if missing:
@@ -143,6 +145,26 @@ def area_table(
         table[c] = [None if v is None or pd.isna(v) else round_half_up(float(v), 2) for v in table[c]]
     table.attrs.update({"unit": unit, "unit_label": LABELS[unit], "method": method, "disjoint": disjoint})
     return table
+
+
+def require_valid(gdf: gpd.GeoDataFrame, what: str) -> None:
+    """Refuse invalid polygons: their area is not defined (a self-intersecting ring counts twice or cancels).
+
+    Raises
+    ------
+    GeometryError
+        Naming the first invalid feature, the reason, and how many there are.
+    """
+    values = np.asarray(gdf.geometry.values, dtype=object)
+    invalid = ~shapely.is_valid(values)
+    if invalid.any():
+        first = int(np.flatnonzero(invalid)[0])
+        ident = gdf["id"].iloc[first] if "id" in gdf.columns else f"#{first + 1}"
+        raise GeometryError(
+            f"{what}: feature {ident!r} has an invalid geometry ({shapely.is_valid_reason(values[first])})"
+            f"{f' and {int(invalid.sum()) - 1} more' if invalid.sum() > 1 else ''}; repair it first "
+            "(gis import repairs with make_valid and reports each repair)"
+        )
 
 
 def reconcile(
@@ -231,6 +253,7 @@ def reclaim_table(gdf: gpd.GeoDataFrame, *, method: Method = "ellipsoidal") -> d
         plain sum beside them).
     """
     require_polygons(gdf.geometry, "the reclamation layer")
+    require_valid(gdf, "the reclamation layer")
     measured = measure_area(gdf, method)
     rows = []
     for (_, row), m2 in zip(gdf.iterrows(), measured, strict=True):

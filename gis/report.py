@@ -98,8 +98,11 @@ def render(table: pd.DataFrame, fmt: str, *, title: str | None = None, headers: 
     return (f"{title}\n" if title else "") + text + "\n"
 
 
-def emit(text: str, output: str | os.PathLike[str] | None, *, fmt: str, overwrite: bool = True) -> None:
-    """Print ``text`` or write it to ``output`` atomically (CSV with a BOM for Excel)."""
+def emit(text: str, output: str | os.PathLike[str] | None, *, fmt: str, overwrite: bool = False) -> None:
+    """Print ``text`` or write it to ``output`` atomically (CSV with a BOM for Excel).
+
+    An existing ``output`` is replaced only with ``overwrite=True``.
+    """
     if output is None:
         print(text, end="")
         return

@@ -71,3 +71,19 @@ def write_geojson_file(path: Path, gdf: gpd.GeoDataFrame) -> Path:
 
 def feature_collection(features: list[dict]) -> str:
     return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the bad-input corpus outcomes as a table of cases × commands."""
+    try:
+        from tests.test_bad_input import COMMANDS, OUTCOMES
+    except ImportError:
+        return
+    if not OUTCOMES:
+        return
+    from gis.table import format_table
+
+    cases = list(dict.fromkeys(case for case, _ in OUTCOMES))
+    rows = [[case, *[OUTCOMES.get((case, c), "-") for c in COMMANDS]] for case in cases]
+    terminalreporter.write_sep("-", "bad-input corpus: outcome per command (ok / problems reported / one-line error)")
+    terminalreporter.write_line(format_table(["case", *COMMANDS], rows))

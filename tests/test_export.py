@@ -128,3 +128,20 @@ def test_export_needs_a_target_and_known_layers(gis, tmp_path):
     assert gis("export").code == 2
     run = gis("export", "parks", "--gpkg", tmp_path / "x.gpkg")
     assert run.code == 2 and "no shipped layer 'parks'" in run.err
+
+
+def test_every_command_output_needs_overwrite(gis, tmp_path):
+    out = tmp_path / "areas.csv"
+    assert gis("area", "platforms", "--format", "csv", "-o", out).code == 0
+    first = out.read_bytes()
+    run = gis("area", "zones", "--format", "csv", "-o", out)
+    assert run.code == 2 and "--overwrite" in run.err and out.read_bytes() == first
+    assert gis("area", "zones", "--format", "csv", "-o", out, "--overwrite").code == 0 and out.read_bytes() != first
+    page = tmp_path / "m.html"
+    assert gis("map", "lucheng", "-o", page).code == 0
+    assert gis("map", "zhenan", "-o", page).code == 2
+    site = tmp_path / "site"
+    assert gis("build", "-o", site).code == 0
+    again = gis("build", "-o", site)
+    assert again.code == 2 and "earlier build" in again.err
+    assert gis("build", "-o", site, "--overwrite").code == 0

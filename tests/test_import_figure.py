@@ -1,0 +1,103 @@
+"""``gis import`` round trips and printable figures."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import geopandas as gpd
+import shapely
+from shapely.geometry import Polygon
+
+from gis import read_layer, wgs84_to_gcj02
+from gis.figure import cjk_font, covers, figure_texts, render_figure
+from gis.importing import bd09_to_gcj02, import_file
+from gis.maps import list_maps, load_definition
+
+
+def _same(original: gpd.GeoDataFrame, back: gpd.GeoDataFrame, fields: list[str]) -> None:
+    assert list(back["id"]) == list(original["id"])
+    for col in fields:
+        assert back[col].fillna("").astype(str).tolist() == original[col].fillna("").astype(str).tolist(), col
+    for a, b in zip(original.geometry, back.geometry, strict=True):
+        assert np.allclose(shapely.get_coordinates(a), shapely.get_coordinates(b), atol=1e-6)
+
+
+def test_round_trip_through_geopackage(gis, tmp_path):
+    gpkg = tmp_path / "plans.gpkg"
+    assert gis("export", "platforms", "--gpkg", gpkg).code == 0
+    out = tmp_path / "platforms.geojson"
+    run = gis("import", gpkg, "-o", out, "--schema", "platforms")
+    assert run.code == 0 and "passes gis check" in run.out
+    back = gpd.read_file(out)
+    _same(read_layer("platforms"), back, ["name", "land_use", "status", "source", "parent", "geometry_source"])
+
+
+def test_round_trip_through_shapefile_keeps_chinese(gis, tmp_path):
+    assert gis("export", "projects", "--shp", tmp_path / "shp").code == 0
+    mapping = (tmp_path / "shp" / "projects.fields.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
+    args = [a for line in mapping for a in ("--map", "=".join(line.split(",")))]
+    out = tmp_path / "projects.geojson"
+    run = gis("import", tmp_path / "shp" / "projects.shp", "-o", out, "--schema", "projects", *args)
+    assert "mapped:" in run.err
+    back = gpd.read_file(out)
+    _same(read_layer("projects"), back, ["name", "group", "source", "placement_basis"])
+
+
+def test_csv_with_gcj02_and_bd09_coordinates(gis, tmp_path):
+    lon, lat = wgs84_to_gcj02(np.array([120.70]), np.array([28.00]))
+    csv = tmp_path / "sites.csv"
+    csv.write_text(f"项目名称,经度,纬度\n测试项目,{lon[0]:.8f},{lat[0]:.8f}\n", encoding="utf-8")
+    out = tmp_path / "sites.geojson"
+    run = gis("import", csv, "-o", out, "--crs", "gcj02", "--map", "name=项目名称", "--schema", "projects")
+    assert run.code == 1 and "does not pass gis check" in run.err and "missing fields" in run.err
+    point = gpd.read_file(out).geometry.iloc[0]
+    assert abs(point.x - 120.70) < 1e-6 and abs(point.y - 28.00) < 1e-6
+    gx, gy = bd09_to_gcj02(120.70 + 0.0065, 28.00 + 0.006)
+    assert abs(gx - 120.70) < 2e-4 and abs(gy - 28.00) < 2e-4  # the BD-09 offset is about 1 km
+
+
+def test_import_repairs_and_reports_each_feature(tmp_path):
+    bowtie = Polygon([(120.70, 28.00), (120.71, 28.01), (120.71, 28.00), (120.70, 28.01)])
+    path = tmp_path / "cad.geojson"
+    gpd.GeoDataFrame({"id": ["cad-1"], "name": ["CAD 图斑"]}, geometry=[bowtie], crs=4326).to_file(path)
+    gdf, report = import_file(path)
+    assert report.repaired and report.repaired[0].startswith("cad-1: Self-intersection")
+    assert gdf.geometry.is_valid.all()
+    assert "id" not in report.missing_schema and "land_use" in report.missing_schema
+
+
+def test_import_map_of_an_unknown_field_is_one_line(gis, tmp_path):
+    path = tmp_path / "a.geojson"
+    gpd.GeoDataFrame({"id": ["a"]}, geometry=[shapely.box(120.7, 28.0, 120.71, 28.01)], crs=4326).to_file(path)
+    run = gis("import", path, "-o", tmp_path / "b.geojson", "--map", "name=项目名称")
+    assert run.code == 2 and "no field '项目名称'" in run.err and not (tmp_path / "b.geojson").exists()
+
+
+@pytest.mark.parametrize("name", list_maps())
+def test_the_cjk_font_covers_every_text_of_every_figure(name):
+    _family, font_file = cjk_font()
+    assert covers(font_file, "".join(figure_texts(load_definition(name)))) == []
+
+
+def test_figure_png_and_pdf(tmp_path, gis):
+    png = tmp_path / "一核两带三轴四区.png"
+    run = gis("figure", "zhenan", "-o", png)
+    assert run.code == 0 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 50_000
+    pdf = tmp_path / "dongtou.pdf"
+    assert gis("figure", "dongtou", "-o", pdf).code == 0 and pdf.read_bytes()[:5] == b"%PDF-"
+    assert gis("figure", "dongtou", "-o", pdf).code == 2  # exists: not overwritten without --overwrite
+    assert gis("figure", "dongtou", "-o", tmp_path / "x.svg").code == 2
+
+
+def test_figure_draws_chinese_without_missing_glyph_warnings(tmp_path, recwarn):
+    render_figure(load_definition("lucheng"), tmp_path / "lucheng.png")
+    assert not [w for w in recwarn if "missing from font" in str(w.message).lower()]
+
+
+def test_rules_toml_is_valid_json_serialisable():
+    from gis.rules import load_rules
+
+    assert json.dumps(load_rules(), ensure_ascii=False)
