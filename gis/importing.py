@@ -166,8 +166,14 @@ def import_file(
             known = ", ".join(c for c in gdf.columns if c != gdf.geometry.name)
             raise FieldError(f"--map {ours}={theirs}: {path.name} has no field {theirs!r}; fields: {known}")
     gdf = gdf.rename(columns={theirs: ours for ours, theirs in mapping.items()})
-    report.mapped = mapping
     wanted = schema.required_fields(schema_layer)
+    # Fields that differ from ours only in case (KML's Name, a GIS's ID) map by themselves.
+    for col in list(gdf.columns):
+        ours = next((w for w in wanted if w.lower() == str(col).lower() and w != col), None)
+        if ours and ours not in gdf.columns:
+            gdf = gdf.rename(columns={col: ours})
+            mapping[ours] = str(col)
+    report.mapped = mapping
     report.unmapped_source = [c for c in gdf.columns if c != gdf.geometry.name and c not in wanted]
     report.missing_schema = [f for f in wanted if f not in gdf.columns]
     ids = gdf["id"].astype(str) if "id" in gdf.columns else pd.Series([f"#{i + 1}" for i in range(len(gdf))])

@@ -101,3 +101,25 @@ def test_rules_toml_is_valid_json_serialisable():
     from gis.rules import load_rules
 
     assert json.dumps(load_rules(), ensure_ascii=False)
+
+
+def test_kml_and_xlsx_inputs(gis, tmp_path):
+    parks = read_layer("platforms").head(3)[["id", "name", "geometry"]]
+    kml = tmp_path / "parks.kml"
+    parks.to_file(kml, driver="KML")
+    out = tmp_path / "from_kml.geojson"
+    run = gis("import", kml, "-o", out)
+    assert run.code in (0, 1), run.err
+    back = gpd.read_file(out)
+    assert back["name"].tolist() == parks["name"].tolist()
+    xlsx = tmp_path / "sites.xlsx"
+    import pandas as pd
+
+    pd.DataFrame({"名称": ["甲地块", "乙地块"], "x": [40568000.0, 40569000.0], "y": [3098000.0, 3099000.0]}).to_excel(
+        xlsx, index=False)
+    refused = gis("import", xlsx, "-o", tmp_path / "x.geojson")
+    assert refused.code == 2 and "EPSG:4528" in refused.err
+    ok = gis("import", xlsx, "-o", tmp_path / "x.geojson", "--crs", "EPSG:4528", "--map", "name=名称")
+    assert ok.code in (0, 1)
+    pts = gpd.read_file(tmp_path / "x.geojson")
+    assert pts["name"].tolist() == ["甲地块", "乙地块"] and 120.6 < pts.geometry.x.iloc[0] < 120.8
