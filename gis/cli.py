@@ -93,8 +93,14 @@ def cmd_area(args: argparse.Namespace) -> int:
         compared = int(table["diff_pct"].notna().sum())
         _note(f"{compared} feature(s) with a documented area; {flagged} beyond ±{args.tolerance:.0%}")
         return 0
+    areas = None
+    if args.engine == "dask":
+        from gis.engine import area_dask, dask_client
+
+        with dask_client(args.scheduler, args.workers) as client:
+            areas = area_dask(gdf, method=args.method, client=client, progress=True)
     table = area_table(
-        gdf, by=args.by, unit=args.unit, method=args.method, planar_crs=args.planar_crs, what=info.name
+        gdf, by=args.by, unit=args.unit, method=args.method, planar_crs=args.planar_crs, what=info.name, areas=areas
     )
     if args.format == "table":
         table = drop_empty(table)
@@ -141,7 +147,8 @@ def cmd_reclaim(args: argparse.Namespace) -> int:
 
 
 def _open_any(source: str, args: argparse.Namespace, what: str):
-    gdf, info = open_source(source, layer=getattr(args, "layer", None), encoding=args.encoding, crs=args.crs)
+    gdf, info = open_source(source, layer=getattr(args, "layer", None), encoding=args.encoding, crs=args.crs,
+                            sql=getattr(args, "sql", None))
     for note in info.notes:
         _note(note)
     if len(gdf) == 0:
@@ -170,8 +177,15 @@ def cmd_overlay(args: argparse.Namespace) -> int:
     projects, pinfo = _open_any(args.projects, args, "projects")
     zones, zinfo = _open_any(args.zones, args, "zones")
     with _Warnings():
-        table = overlay(projects, zones, project_id=args.id_field, zone_id=args.zone_field,
-                        min_share=args.min_share, projects_name=pinfo.name, zones_name=zinfo.name)
+        if args.engine == "dask":
+            from gis.engine import dask_client, overlay_dask
+
+            with dask_client(args.scheduler, args.workers) as client:
+                table = overlay_dask(projects, zones, client=client, project_id=args.id_field,
+                                     zone_id=args.zone_field, min_share=args.min_share, progress=True)
+        else:
+            table = overlay(projects, zones, project_id=args.id_field, zone_id=args.zone_field,
+                            min_share=args.min_share, projects_name=pinfo.name, zones_name=zinfo.name)
     if args.format == "table":
         table = table.assign(area_inside_mu=[None if pd.isna(v) else round(v / (2000 / 3), 2)
                                              for v in table["area_inside_m2"]])
@@ -312,8 +326,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     """``gis export``: layers to GeoPackage (with QGIS styles), Shapefile, GeoJSON; tables to XLSX/CSV."""
     from gis import export
 
-    if not any((args.gpkg, args.shp, args.geojson, args.xlsx, args.csv)):
-        raise InputError("say what to export: --gpkg FILE, --shp DIR, --geojson DIR, --xlsx FILE or --csv DIR")
+    if not any((args.gpkg, args.shp, args.geojson, args.xlsx, args.csv, args.postgis, args.parquet)):
+        raise InputError("say what to export: --gpkg FILE, --shp DIR, --geojson DIR, --xlsx FILE, --csv DIR, "
+                         "--parquet DIR or --postgis URL")
     layers = args.layers or None
     known = set(list_layers())
     for name in layers or []:
@@ -331,14 +346,30 @@ def cmd_export(args: argparse.Namespace) -> int:
             written.extend(export.export_tables(args.xlsx, overwrite=args.overwrite))
         if args.csv:
             written.extend(export.export_tables(args.csv, overwrite=args.overwrite))
+        if args.parquet:
+            written.extend(export.export_parquet(args.parquet, layers=layers, overwrite=args.overwrite))
+        if args.postgis:
+            from gis.postgis import safe_url, write_postgis
+
+            for name in layers or list_layers():
+                rows = write_postgis(read_layer(name), args.postgis, name, srid=args.srid)
+                written.append(f"{safe_url(args.postgis)} table {name} ({rows} rows, SRID {args.srid})")
     for path in written:
         print(f"wrote {path}")
     return 0
 
 
+def _engine_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local (default) or dask: the same computation on a Dask cluster")
+    p.add_argument("--scheduler", help="address of an existing Dask scheduler (default: a local cluster)")
+    p.add_argument("--workers", type=int, default=2, help="workers of the local Dask cluster (default 2)")
+
+
 def _source_options(p: argparse.ArgumentParser, *, single_file: bool = True) -> None:
+    p.add_argument("--sql", help="a query, for a postgresql:// SOURCE")
     if single_file:
-        p.add_argument("--layer", help="layer of a multi-layer file (GeoPackage)")
+        p.add_argument("--layer", help="layer of a multi-layer file (GeoPackage), or table of a postgresql:// SOURCE")
     p.add_argument("--encoding", help="text encoding of a Shapefile .dbf (detected if there is no .cpg)")
     p.add_argument("--crs", help="CRS of a file that has none (EPSG:4528, 4490 …) or gcj02 for web-map coordinates")
 
@@ -381,6 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--planar-crs", help="projected CRS for --method planar (default: the data's 3° GK zone)")
     p.add_argument("--reconcile", action="store_true", help="compare measured with documented areas")
     p.add_argument("--tolerance", type=float, default=0.05, help="reconciliation tolerance (default 0.05 = ±5%%)")
+    _engine_options(p)
     _source_options(p)
     _output_options(p)
     p.set_defaults(func=cmd_area)
@@ -399,6 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--id-field", default="id", help="the projects' id field (default: id)")
     p.add_argument("--zone-field", default="id", help="the zones' id field (default: id)")
     p.add_argument("--min-share", type=float, default=0.0, help="drop overlaps below this share (0-1)")
+    _engine_options(p)
     _source_options(p, single_file=False)
     _output_options(p)
     p.set_defaults(func=cmd_overlay)
@@ -466,6 +499,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--geojson", help="a folder for GeoJSON files")
     p.add_argument("--xlsx", help="an Excel workbook of the area, reclamation and overlay tables")
     p.add_argument("--csv", help="a folder for the same tables as CSV (UTF-8 with BOM)")
+    p.add_argument("--parquet", help="a folder for partitioned GeoParquet datasets (for --engine dask)")
+    p.add_argument("--postgis", metavar="URL", help="a PostGIS database (postgresql://…): one table per layer")
+    p.add_argument("--srid", type=int, choices=(4326, 4490), default=4326, help="SRID stored in PostGIS")
     p.add_argument("--overwrite", action="store_true", help="replace outputs that exist")
     p.set_defaults(func=cmd_export)
 

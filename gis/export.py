@@ -247,6 +247,24 @@ def export_shapefiles(folder: str | os.PathLike[str], *, layers: list[str] | Non
     return written
 
 
+def export_parquet(folder: str | os.PathLike[str], *, layers: list[str] | None = None,
+                   overwrite: bool = False) -> list[Path]:
+    """Write each layer as a partitioned GeoParquet dataset (Hilbert-ordered), for the Dask engine."""
+    from gis.engine import write_parquet
+
+    written = []
+    for name in layers or list_layers():
+        dest = Path(folder) / f"{name}.parquet"
+        _refuse_existing(dest, overwrite)
+        with _temporary_beside(dest, directory=True) as tmp:
+            write_parquet(read_layer(name), tmp / "data")
+            if dest.exists():
+                shutil.rmtree(dest)
+            os.replace(tmp / "data", dest)
+        written.append(dest)
+    return written
+
+
 def export_geojson(folder: str | os.PathLike[str], *, layers: list[str] | None = None,
                    overwrite: bool = False) -> list[Path]:
     """Write one GeoJSON per layer into ``folder``."""

@@ -83,15 +83,19 @@ def open_source(
     layer: str | None = None,
     encoding: str | None = None,
     crs: object = None,
+    sql: str | None = None,
 ) -> tuple[gpd.GeoDataFrame, SourceInfo]:
-    """Open a shipped layer by name or a planner's file by path.
+    """Open a shipped layer by name, a planner's file by path, a GeoParquet dataset, or PostGIS.
 
     Parameters
     ----------
     source : str
-        A layer name such as ``"platforms"`` or a file path.
+        A layer name such as ``"platforms"``, a file path, a GeoParquet file or
+        folder, or a ``postgresql://`` URL (with ``layer`` = a table, or ``sql``).
     layer, encoding, crs
         As for :func:`gis.io.read_vector` (files only).
+    sql : str, optional
+        A query, for a PostGIS source.
 
     Returns
     -------
@@ -99,11 +103,29 @@ def open_source(
         The GeoDataFrame and how it was read; ``info.name`` is the layer name
         for a shipped layer and the file name otherwise.
     """
+    from gis.postgis import is_postgis, read_postgis
+
+    if is_postgis(source):
+        return read_postgis(source, layer=layer, sql=sql)
+    if source.endswith(".parquet") or Path(source).is_dir():
+        return _read_parquet(Path(source))
     if not is_file_argument(source):
         gdf, info = read_vector(layer_path(source))
         info.name = source
         return gdf, info
     return read_vector(source, layer=layer, encoding=encoding, crs=crs)
+
+
+def _read_parquet(path: Path) -> tuple[gpd.GeoDataFrame, SourceInfo]:
+    from gis.errors import DataSourceError
+
+    if not path.exists():
+        raise DataSourceError(f"{path}: no such file or folder")
+    try:
+        gdf = gpd.read_parquet(path)
+    except Exception as exc:
+        raise DataSourceError(f"{path}: cannot read it as GeoParquet: {str(exc).splitlines()[0]}") from None
+    return gdf.sort_index(), SourceInfo(name=path.name, path=path)
 
 
 def layer_summary(names: list[str] | None = None) -> list[dict[str, object]]:

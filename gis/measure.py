@@ -53,6 +53,7 @@ def area_table(
     method: Method = "ellipsoidal",
     planar_crs=None,
     what: str = "the data",
+    areas: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Return areas per feature, or per group, with a total row.
 
@@ -70,6 +71,8 @@ def area_table(
         CRS for ``method="planar"`` (default: the data's 3° GK zone).
     what : str
         How to name the data in error messages.
+    areas : numpy.ndarray, optional
+        Areas already measured (e.g. by the Dask engine), one per row.
 
     Returns
     -------
@@ -94,7 +97,8 @@ def area_table(
     if missing:
         known = ", ".join(c for c in gdf.columns if c != gdf.geometry.name)
         raise FieldError(f"{what} has no field {missing[0]!r}; its fields are: {known}")
-    areas = measure_area(gdf, method, planar_crs=planar_crs)
+    if areas is None:
+        areas = measure_area(gdf, method, planar_crs=planar_crs)
     col = f"area_{unit}"
     digits = DECIMALS[unit]
     if keys:

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Debian packages the tests need: chromium (the browser the map tests drive) and a CJK font
-# (so that Chinese renders in screenshots). Installs only what is missing; needs root or sudo.
+# Debian packages the tests need: chromium (the browser the map tests drive), a CJK font (so that
+# Chinese renders in figures) and PostgreSQL with PostGIS (the tests start a server of their own).
+# Installs only what is missing; needs root or sudo.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || need+=(postgis)
 [ ${#need[@]} -eq 0 ] && { echo "system packages present"; exit 0; }
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 $SUDO apt-get update -qq
