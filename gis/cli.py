@@ -322,6 +322,15 @@ def cmd_figure(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Result tables written to PostGIS by ``gis export --postgis`` (sheet → table name).
+RESULT_TABLES = {
+    "产业平台面积": "platform_areas",
+    "围垦面积": "reclamation_areas",
+    "围垦按状态": "reclamation_by_status",
+    "项目落区": "project_zones",
+}
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     """``gis export``: layers to GeoPackage (with QGIS styles), Shapefile, GeoJSON; tables to XLSX/CSV."""
     from gis import export
@@ -354,6 +363,11 @@ def cmd_export(args: argparse.Namespace) -> int:
             for name in layers or list_layers():
                 rows = write_postgis(read_layer(name), args.postgis, name, srid=args.srid)
                 written.append(f"{safe_url(args.postgis)} table {name} ({rows} rows, SRID {args.srid})")
+            if not layers:  # the whole set: the result tables too
+                results = export.tables()
+                for key, table in RESULT_TABLES.items():
+                    rows = write_postgis(results[key], args.postgis, f"gis_{table}")
+                    written.append(f"{safe_url(args.postgis)} table gis_{table} ({rows} rows)")
     for path in written:
         print(f"wrote {path}")
     return 0

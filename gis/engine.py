@@ -69,11 +69,11 @@ def partitions(data: gpd.GeoDataFrame | str | Path, client, npartitions: int | N
 
 def _progress(futures: list, what: str) -> None:
     from distributed import as_completed
+    from tqdm import tqdm
 
-    total = len(futures)
-    for done, _ in enumerate(as_completed(futures), start=1):
-        print(f"\rgis: dask {what}: {done}/{total} partitions", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
+    for _ in tqdm(as_completed(futures), total=len(futures), desc=f"gis: dask {what}", unit="partitions",
+                  file=sys.stderr):
+        pass
 
 
 def _measure_partition(part: gpd.GeoDataFrame, method: str) -> pd.DataFrame:

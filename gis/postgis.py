@@ -113,8 +113,8 @@ def _value(value):
     return value
 
 
-def write_postgis(gdf: gpd.GeoDataFrame, url: str, table: str, *, srid: int = 4326) -> int:
-    """Write a layer to a PostGIS table in one transaction; return the rows written.
+def write_postgis(gdf: gpd.GeoDataFrame | pd.DataFrame, url: str, table: str, *, srid: int = 4326) -> int:
+    """Write a layer (or a result table without geometry) to PostGIS in one transaction; return the rows written.
 
     The layer goes into a fresh table which, once filled, replaces ``table``
     and gets a GiST index on ``geom`` (SRID ``srid``: 4326 or 4490), all inside
@@ -126,32 +126,39 @@ def write_postgis(gdf: gpd.GeoDataFrame, url: str, table: str, *, srid: int = 43
     target = _ident(table, "table")
     plain = table.split(".")[-1]
     staging = _ident(f"{table}__gis_new", "table")
-    if gdf.crs is None:
+    spatial = isinstance(gdf, gpd.GeoDataFrame)
+    if spatial and gdf.crs is None:
         raise InputError(f"the layer for {table} has no CRS")
-    data = gdf.to_crs(srid)
-    columns = [c for c in data.columns if c != data.geometry.name]
+    data = gdf.to_crs(srid) if spatial else gdf
+    columns = [c for c in data.columns if not (spatial and c == data.geometry.name)]
     defs = ", ".join(f'"{c}" {_column_type(data[c])}' for c in columns)
-    quoted = "".join(f'"{c}", ' for c in columns)
-    params = "".join(f":c{i}, " for i in range(len(columns)))
-    insert = text(
-        f"INSERT INTO {staging} ({quoted}geom) VALUES ({params}ST_SetSRID(ST_GeomFromWKB(:geom), {int(srid)}))"
-    )
-    wkb = shapely.to_wkb(data.geometry.values, hex=False)
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    params = ", ".join(f":c{i}" for i in range(len(columns)))
+    if spatial:
+        geom_def = f"{', ' if defs else ''}geom geometry(Geometry, {int(srid)})"
+        insert = text(f"INSERT INTO {staging} ({quoted}{', ' if columns else ''}geom) VALUES "
+                      f"({params}{', ' if columns else ''}ST_SetSRID(ST_GeomFromWKB(:geom), {int(srid)}))")
+        geoms = shapely.to_wkb(data.geometry.values, hex=False)
+    else:
+        geom_def = ""
+        insert = text(f"INSERT INTO {staging} ({quoted}) VALUES ({params})")
+        geoms = [None] * len(data)
     rows = [
-        {**{f"c{i}": _value(v) for i, v in enumerate(values)}, "geom": g}
-        for values, g in zip(data[columns].itertuples(index=False, name=None), wkb, strict=True)
+        {**{f"c{i}": _value(v) for i, v in enumerate(values)}, **({"geom": g} if spatial else {})}
+        for values, g in zip(data[columns].itertuples(index=False, name=None), geoms, strict=True)
     ]
     engine = _engine(url)
     try:
         with engine.begin() as conn:  # one transaction: all of it, or nothing
             conn.execute(text(f"DROP TABLE IF EXISTS {staging}"))
-            conn.execute(text(f"CREATE TABLE {staging} (gid serial PRIMARY KEY{', ' if defs else ''}{defs}, "
-                              f"geom geometry(Geometry, {int(srid)}))"))
+            conn.execute(text(f"CREATE TABLE {staging} (gid serial PRIMARY KEY{', ' if defs else ''}{defs}"
+                              f"{geom_def})"))
             if rows:
                 conn.execute(insert, rows)
             conn.execute(text(f"DROP TABLE IF EXISTS {target}"))
             conn.execute(text(f'ALTER TABLE {staging} RENAME TO "{plain}"'))
-            conn.execute(text(f'CREATE INDEX "{plain}_geom_gist" ON {target} USING GIST (geom)'))
+            if spatial:
+                conn.execute(text(f'CREATE INDEX "{plain}_geom_gist" ON {target} USING GIST (geom)'))
     except sa_exc.SQLAlchemyError as exc:
         raise _fail(url, exc) from None
     finally:

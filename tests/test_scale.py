@@ -133,3 +133,17 @@ def test_unreachable_database_is_one_line(gis_process):
 
 def test_field_is_realistic(field):
     assert isinstance(field, gpd.GeoDataFrame) and len(field) == 100_000
+
+
+def test_export_all_layers_and_result_tables_to_postgis(pg, gis):
+    from sqlalchemy import create_engine, text
+
+    run = gis("export", "--postgis", pg.url, "--srid", "4490")
+    assert run.code == 0, run.err
+    engine = create_engine(pg.url)
+    with engine.connect() as conn:
+        tables = {r[0] for r in conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))}
+        total = conn.execute(text('SELECT "面积（亩）" FROM gis_reclamation_by_status WHERE "状态" LIKE \'合计%\'')).scalar()
+    engine.dispose()
+    assert {"zones", "platforms", "projects", "gis_platform_areas", "gis_project_zones"} <= tables
+    assert total is not None and total > 0
