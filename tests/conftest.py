@@ -54,10 +54,13 @@ def gis(capsys):
 def gis_process():
     """Run the installed ``gis`` console command in a subprocess (as a planner would)."""
 
-    def run(*args: str, cwd: Path | None = None) -> Run:
+    def run(*args: str, cwd: Path | None = None, env: dict | None = None) -> Run:
+        import os
+
         exe = Path(sys.executable).with_name("gis")
         proc = subprocess.run(
-            [str(exe), *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300, check=False
+            [str(exe), *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300, check=False,
+            env={**os.environ, **(env or {})},
         )
         return Run(proc.returncode, proc.stdout, proc.stderr)
 

@@ -147,3 +147,12 @@ def test_export_all_layers_and_result_tables_to_postgis(pg, gis):
     engine.dispose()
     assert {"zones", "platforms", "projects", "gis_platform_areas", "gis_project_zones"} <= tables
     assert total is not None and total > 0
+
+
+def test_credentials_from_the_standard_pg_variables(pg, gis_process):
+    write_postgis(read_layer("zones"), pg.url, "from_env")
+    bare = f"postgresql://127.0.0.1:{pg.port}/gis"  # no user, no password in the URL
+    run = gis_process("area", bare, "--layer", "from_env", "--format", "json",
+                      env={"PGUSER": "gis", "PGPASSWORD": PASSWORD})
+    assert run.code == 0, run.err
+    assert len(json.loads(run.out)) == len(read_layer("zones")) + 1
