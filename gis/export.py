@@ -258,8 +258,8 @@ def export_parquet(folder: str | os.PathLike[str], *, layers: list[str] | None =
         _refuse_existing(dest, overwrite)
         with _temporary_beside(dest, directory=True) as tmp:
             write_parquet(read_layer(name), tmp / "data")
-            if dest.exists():
-                shutil.rmtree(dest)
+            if dest.exists():  # a folder cannot be renamed over another: the old one steps aside first
+                os.replace(dest, tmp / "previous")
             os.replace(tmp / "data", dest)
         written.append(dest)
     return written
