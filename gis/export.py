@@ -109,9 +109,12 @@ def _symbol(kind: str, index: int, colour: str) -> str:
     return f'<symbol name="{index}" type="{symbol_type}" alpha="1">{layer}</symbol>'
 
 
-def qml_style(layer: str, geometry_kind: str) -> str:
-    """Return a QGIS QML style for a layer: categories and colours of the web maps, labels on ``name``."""
-    field, classes = layer_styles().get(layer, ("name", []))
+def qml_style(layer: str, geometry_kind: str, styles: dict | None = None) -> str:
+    """Return a QGIS QML style for a layer: categories and colours of the web maps, labels on ``name``.
+
+    ``styles`` is :func:`layer_styles`' result, when the caller has it already.
+    """
+    field, classes = (styles if styles is not None else layer_styles()).get(layer, ("name", []))
     if classes:
         categories = "".join(
             f'<category render="true" symbol="{i}" value="{xml_escape(value)}" label="{xml_escape(label)}"/>'
@@ -152,9 +155,12 @@ def export_geopackage(path: str | os.PathLike[str], *, layers: list[str] | None 
     dest = Path(path)
     _refuse_existing(dest, overwrite)
     names = layers or list_layers()
+    styles = layer_styles()
+    kinds = {}
     with _temporary_beside(dest) as tmp:
         for name in names:
             gdf = read_layer(name)
+            kinds[name] = _kind(gdf)
             pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", append=tmp.exists())
         with contextlib.closing(sqlite3.connect(tmp)) as db, db:
             db.execute(_LAYER_STYLES_DDL)
@@ -165,12 +171,11 @@ def export_geopackage(path: str | os.PathLike[str], *, layers: list[str] | None 
             )
             stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             for name in names:
-                kind = _kind(read_layer(name))
                 db.execute(
                     "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column,"
                     " styleName, styleQML, styleSLD, useAsDefault, description, owner, ui, update_time)"
                     " VALUES ('', '', ?, 'geom', ?, ?, '', 1, ?, 'gis', '', ?)",
-                    (name, name, qml_style(name, kind), "style of the web maps (gis export)", stamp),
+                    (name, name, qml_style(name, kinds[name], styles), "style of the web maps (gis export)", stamp),
                 )
         os.replace(tmp, dest)
     return dest

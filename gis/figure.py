@@ -97,7 +97,6 @@ def render_figure(definition: dict, output: str | os.PathLike[str], *, overwrite
         frames.append(gdf)
         field = spec.get("class_field", "name")
         colours = {value: colour for value, colour, _ in spec.get("classes", [])}
-        present = set(gdf[field].astype(str)) if field in gdf.columns else set()
         for value, colour, label in spec.get("classes", []):
             part = gdf[gdf[field].astype(str) == value] if field in gdf.columns else gdf.iloc[:0]
             if part.empty:
@@ -123,7 +122,6 @@ def render_figure(definition: dict, output: str | os.PathLike[str], *, overwrite
                     0.5, normalized=True)
                 ax.annotate(str(row.get("name")), (anchor.x, anchor.y), fontsize=7, ha="center",
                             color=colours.get(str(row.get(field)), "#333333"), zorder=6)
-        del present
     bounds = np.array([f.total_bounds for f in frames if len(f)])
     minx, miny = bounds[:, 0].min(), bounds[:, 1].min()
     maxx, maxy = bounds[:, 2].max(), bounds[:, 3].max()

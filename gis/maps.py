@@ -332,12 +332,22 @@ def render_map(definition: dict, *, basemap: str = "none", tianditu_key: str | N
     str
         The HTML page.
     """
+    fmap = _new_map(definition.get("center", [27.9, 120.8]), definition.get("zoom", 11), basemap, tianditu_key)
+    _add_background(fmap)
+    legend: list[tuple[str, str, str]] = []
+    for spec in definition.get("layer", []):
+        legend.extend(_add_layer(fmap, spec))
+    attribution = f"{ATTRIBUTION}；规划出处：{definition.get('source') or ''}"
+    return _finish(fmap, definition.get("title"), SCHEMATIC_NOTE, legend, attribution)
+
+
+def _new_map(location, zoom: int, basemap: str, tianditu_key: str | None, **options) -> folium.Map:
+    """Return a folium map with no CDN links, a sea-blue background and the optional basemap tiles."""
     if basemap not in BASEMAPS:
         raise InputError(f"unknown basemap {basemap!r}; use one of {', '.join(BASEMAPS)}")
     if basemap.startswith("tianditu") and not tianditu_key:
         raise InputError("the Tianditu basemap needs a key: pass --tianditu-key or set TIANDITU_KEY")
-    fmap = folium.Map(location=definition.get("center", [27.9, 120.8]), zoom_start=definition.get("zoom", 11),
-                      tiles=None, control_scale=True)
+    fmap = folium.Map(location=location, zoom_start=zoom, tiles=None, control_scale=True, **options)
     fmap.get_root().html.add_child(Element('<style>.folium-map{background:#dcecf5}</style>'))
     fmap.default_js = []
     fmap.default_css = []
@@ -351,19 +361,20 @@ def render_map(definition: dict, *, basemap: str = "none", tianditu_key: str | N
                 attr="天地图 (国家地理信息公共服务平台)", name=f"天地图 {layer}", subdomains="01234567",
                 overlay=layer == cva,
             ).add_to(fmap)
-    _add_background(fmap)
-    legend: list[tuple[str, str, str]] = []
-    for spec in definition.get("layer", []):
-        legend.extend(_add_layer(fmap, spec))
+    return fmap
+
+
+def _finish(fmap: folium.Map, title: object, note: str, legend: list[tuple[str, str, str]],
+            attribution: str | None) -> str:
+    """Add the layer control, the inlined assets, title, 示意 note, legend and attribution; render the page."""
     folium.LayerControl(collapsed=False).add_to(fmap)
     _inline_assets(fmap)
     root = fmap.get_root()
-    root.html.add_child(Element(
-        f'<div class="gis-title">{escape(definition.get("title"))}</div>'
-        f'<div class="gis-note">{escape(SCHEMATIC_NOTE)}</div>'
-        + _legend_html("图例", legend)
-        + f'<div class="gis-attribution">{escape(ATTRIBUTION)}；规划出处：{escape(definition.get("source"))}</div>'
-    ))
+    furniture = (f'<div class="gis-title">{escape(title)}</div><div class="gis-note">{escape(note)}</div>'
+                 + _legend_html("图例", legend))
+    if attribution:
+        furniture += f'<div class="gis-attribution">{escape(attribution)}</div>'
+    root.html.add_child(Element(furniture))
     return root.render()
 
 
@@ -472,10 +483,7 @@ def render_file(gdf: gpd.GeoDataFrame, *, title: str, basemap: str = "none", tia
         data[col] = [escape(v) for v in data[col]]
     data["geometry"] = shapely.transform(np.asarray(data.geometry.values, dtype=object), lambda c: np.round(c, 6))
     minx, miny, maxx, maxy = data.total_bounds
-    fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=11, tiles=None,
-                      control_scale=True, prefer_canvas=large)
-    fmap.default_js = []
-    fmap.default_css = []
+    fmap = _new_map([(miny + maxy) / 2, (minx + maxx) / 2], 11, basemap, tianditu_key, prefer_canvas=large)
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     name_field = "name" if "name" in fields else (fields[0] if fields else None)
     geojson = folium.GeoJson(
@@ -487,11 +495,4 @@ def render_file(gdf: gpd.GeoDataFrame, *, title: str, basemap: str = "none", tia
     geojson.add_child(OneStyle({"color": "#d7301f", "weight": 1.5, "fillColor": "#fc8d59", "fillOpacity": 0.35}))
     geojson.add_child(DrawnCount())
     geojson.add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
-    _inline_assets(fmap)
-    root = fmap.get_root()
-    root.html.add_child(Element(
-        f'<div class="gis-title">{escape(title)}</div><div class="gis-note">{escape(note)}</div>'
-        + _legend_html("图例", [("fill", "#fc8d59", title)])
-    ))
-    return root.render()
+    return _finish(fmap, title, note, [("fill", "#fc8d59", title)], None)

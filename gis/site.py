@@ -13,7 +13,6 @@ import pandas as pd
 
 import geopandas as gpd
 
-from gis.layers import read_layer
 from gis.overlay import overlay, prepare
 from gis.rules import Index, load_rules, rules_for_site, shipped_index
 
@@ -49,7 +48,7 @@ def site_report(sites: gpd.GeoDataFrame, *, id_field: str = "id", what: str = "s
     index = index or shipped_index()
     overlap_rows = []
     for layer, label in REVIEW_LAYERS.items():
-        target = read_layer(layer)
+        target = index.layers[layer]
         feature_name = dict(zip(target["id"], target["name"], strict=True))
         table = overlay(sites, target, project_id=id_field, projects_name=what, zones_name=layer)
         for row in table.itertuples():

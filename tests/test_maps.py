@@ -187,3 +187,11 @@ def test_large_layer_quick_look_is_small_drawn_and_says_simplified(browser, tmp_
         assert page.locator("canvas").count() >= 1  # drawn on a canvas, not 10^4 SVG paths
     finally:
         page.close()
+
+
+def test_quick_look_honours_the_basemap_option():
+    gdf = read_layer("platforms").head(2)
+    assert "tile.openstreetmap.org" not in render_file(gdf, title="t")
+    assert "tile.openstreetmap.org" in render_file(gdf, title="t", basemap="osm")
+    with pytest.raises(InputError, match="key"):
+        render_file(gdf, title="t", basemap="tianditu")
