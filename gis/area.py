@@ -41,7 +41,7 @@ import shapely
 from pyproj import CRS, Geod
 
 from gis.crs import CGCS2000, gk_epsg_for_longitude, parse_crs
-from gis.errors import CRSError, GeometryError
+from gis.errors import CRSError, GeometryError, InputError
 
 #: CGCS2000 semi-major axis (m).
 CGCS2000_A = 6378137.0
@@ -90,7 +90,7 @@ def _as_geoseries(data, crs=None) -> gpd.GeoSeries:
     if crs is not None and series.crs is None:
         series = series.set_crs(crs)
     if series.crs is None:
-        raise CRSError("the geometries have no CRS; declare one (e.g. EPSG:4490) before measuring areas")
+        raise CRSError("the geometries have no CRS; declare one with `crs` (e.g. EPSG:4490) before measuring areas")
     return series
 
 
@@ -298,21 +298,49 @@ def planar_area(data, crs=None, *, planar_crs=None) -> np.ndarray:
     return series.to_crs(target).area.to_numpy(dtype=float)
 
 
-def measure_area(data, method: Method = "ellipsoidal", crs=None, *, planar_crs=None) -> np.ndarray:
+def measure_area(data, method: Method = "ellipsoidal", crs=None, *, planar_crs=None, engine="local") -> np.ndarray:
     """Return the area of each polygon by ``method`` (see the module docstring), in m².
+
+    Parameters
+    ----------
+    data : geopandas.GeoDataFrame, geopandas.GeoSeries or array of geometries
+        Polygons in any CRS.
+    method : {"ellipsoidal", "geodesic", "planar"}
+        The measure.
+    crs : optional
+        CRS of ``data`` if it carries none.
+    planar_crs : optional
+        CRS of ``method="planar"``.
+    engine : {"local", "dask"} or gis.engine.Dask
+        Where to compute: this process (default) or a Dask cluster, with the same result.
 
     Raises
     ------
-    ValueError
-        For an unknown method.
+    InputError
+        For an unknown method or engine.
     """
+    if method not in METHODS:
+        raise InputError(f"unknown `method` {method!r}; use one of {', '.join(METHODS)}")
+    from gis.engine import resolve_engine
+
+    dask = resolve_engine(engine)
+    if dask is not None:
+        from gis.engine import area_dask, dask_client
+
+        series = _as_geoseries(data, crs)
+        require_polygons(series)
+        if method == "planar" and planar_crs is None:
+            planar_crs = planar_crs_for(series)
+        with dask_client(dask.scheduler, dask.workers) as client:
+            return area_dask(gpd.GeoDataFrame(geometry=series.reset_index(drop=True)), method=method, client=client,
+                             progress=dask.progress, planar_crs=planar_crs)
     if method == "ellipsoidal":
         return ellipsoidal_area(data, crs)
     if method == "geodesic":
         return geodesic_area(data, crs)
     if method == "planar":
         return planar_area(data, crs, planar_crs=planar_crs)
-    raise ValueError(f"unknown area method {method!r}; use one of {', '.join(METHODS)}")
+    raise AssertionError(method)  # unreachable: checked above
 
 
 def is_polygonal(series: gpd.GeoSeries) -> pd.Series:

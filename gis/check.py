@@ -23,12 +23,11 @@ from pyproj import CRS
 
 from gis import schema, settings
 from gis.area import ellipsoidal_area, is_polygonal
+from gis.crs import LAYER_CRS
+from gis.geometry import INSIDE_SHARE, polygon_area, share_inside
 from gis.landuse import is_known_code
 from gis.units import to_square_metres
 
-#: Share of a child's area (or of a line's length) that may lie outside its
-#: parent before ``gis check`` objects: rounding to 6 decimals moves shared edges by ~0.1 m.
-CONTAINMENT_TOLERANCE = 0.001
 #: Overlap between two zones of one scheme that counts (share of the smaller zone).
 OVERLAP_TOLERANCE = 0.001
 
@@ -140,7 +139,7 @@ def check_geometry(name: str, gdf: gpd.GeoDataFrame) -> list[Problem]:
     problems: list[Problem] = []
     if gdf.crs is None:
         problems.append(Problem(name, "-", "the layer has no CRS; layers are stored in EPSG:4326"))
-    elif not CRS.from_user_input(gdf.crs).equals(CRS.from_epsg(4326)):
+    elif not CRS.from_user_input(gdf.crs).equals(CRS.from_user_input(LAYER_CRS)):
         problems.append(
             Problem(name, "-", f"CRS is {gdf.crs.name} (EPSG:{gdf.crs.to_epsg()}); layers are stored in EPSG:4326")
         )
@@ -198,7 +197,7 @@ def check_parents(layers: dict[str, gpd.GeoDataFrame], reference: dict[str, gpd.
         for gdf in source.values():
             if "id" not in gdf.columns or gdf.crs is None:
                 continue
-            geo = gdf.to_crs(4326)
+            geo = gdf.to_crs(LAYER_CRS)
             for ident, geom in zip(geo["id"], geo.geometry, strict=True):
                 if _text(ident) is not None:
                     index[str(ident)] = geom
@@ -206,7 +205,7 @@ def check_parents(layers: dict[str, gpd.GeoDataFrame], reference: dict[str, gpd.
     for name, gdf in layers.items():
         if "parent" not in gdf.columns or gdf.crs is None:
             continue
-        geo = gdf.to_crs(4326)
+        geo = gdf.to_crs(LAYER_CRS)
         for pos, (_, row) in enumerate(geo.iterrows()):
             parent = _text(row.get("parent"))
             if parent is None:
@@ -219,7 +218,7 @@ def check_parents(layers: dict[str, gpd.GeoDataFrame], reference: dict[str, gpd.
             if child is None or child.is_empty or container is None or not child.is_valid:
                 continue
             outside = _share_outside(child, container)
-            if outside > CONTAINMENT_TOLERANCE:
+            if outside > 1 - INSIDE_SHARE:
                 problems.append(Problem(name, fid, f"lies {outside:.1%} outside its parent {parent!r}"))
     return problems
 
@@ -227,17 +226,7 @@ def check_parents(layers: dict[str, gpd.GeoDataFrame], reference: dict[str, gpd.
 def _share_outside(child, container) -> float:
     if not container.is_valid:
         container = shapely.make_valid(container)
-    if child.geom_type in ("Point", "MultiPoint"):
-        return 0.0 if container.buffer(1e-6).covers(child) else 1.0
-    if child.geom_type in ("LineString", "MultiLineString"):
-        return child.difference(container).length / child.length if child.length else 0.0
-    area = float(ellipsoidal_area([child], crs="EPSG:4326")[0])
-    rest = child.difference(container)
-    if rest.is_empty or rest.area == 0:
-        return 0.0
-    rest_polys = [g for g in getattr(rest, "geoms", [rest]) if g.geom_type in ("Polygon", "MultiPolygon")]
-    outside = float(ellipsoidal_area(rest_polys, crs="EPSG:4326").sum()) if rest_polys else 0.0
-    return outside / area if area else 0.0
+    return 1.0 - float(share_inside([child], container)[0])
 
 
 def check_scheme_overlaps(name: str, gdf: gpd.GeoDataFrame) -> list[Problem]:
@@ -245,7 +234,7 @@ def check_scheme_overlaps(name: str, gdf: gpd.GeoDataFrame) -> list[Problem]:
     if name != "zones" or "scheme" not in gdf.columns or gdf.crs is None:
         return []
     problems = []
-    geo = gdf.to_crs(4326)
+    geo = gdf.to_crs(LAYER_CRS)
     valid = geo[geo.geometry.notna() & geo.geometry.is_valid & is_polygonal(geo.geometry)]
     for _scheme, group in valid.groupby("scheme"):
         rows = list(group.itertuples())
@@ -259,8 +248,8 @@ def check_scheme_overlaps(name: str, gdf: gpd.GeoDataFrame) -> list[Problem]:
             polys = [g for g in getattr(inter, "geoms", [inter]) if g.geom_type in ("Polygon", "MultiPolygon")]
             if not polys:
                 continue
-            shared = float(ellipsoidal_area(polys, crs="EPSG:4326").sum())
-            smaller = float(min(ellipsoidal_area([a.geometry, b.geometry], crs="EPSG:4326")))
+            shared = float(polygon_area(polys).sum())
+            smaller = float(min(polygon_area([a.geometry, b.geometry])))
             if smaller and shared / smaller > OVERLAP_TOLERANCE:
                 problems.append(Problem(
                     name, str(a.id), f"overlaps {b.id!r} of the same scheme by {shared / 1e6:.3f} km²"
@@ -282,7 +271,8 @@ def check_layers(
         The layers to check, by name (a shipped layer name selects its schema;
         another name gets the common plan schema).
     reference : dict of str to GeoDataFrame, optional
-        Layers that may hold the parents of the checked features.
+        Layers that may hold the parents of the checked features; by default
+        the shipped layers not among ``layers``.
     tolerance : float, optional
         Accepted relative difference of measured and documented areas;
         default ``settings.area_tolerance`` (0.05).
@@ -305,7 +295,11 @@ def check_layers(
     for ident, n in sorted(ids.items()):
         if n > 1:
             problems.append(Problem("*", ident, f"id used in {n} layers; ids must be unique across layers"))
-    problems.extend(check_parents(layers, reference or {}))
+    if reference is None:
+        from gis.layers import list_layers, read_layers
+
+        reference = read_layers([n for n in list_layers() if n not in layers])
+    problems.extend(check_parents(layers, reference))
     return problems
 
 

@@ -1,15 +1,22 @@
-"""The ``gis`` command: a thin layer over the API.
+"""The ``gis`` command: a thin shell over the API.
 
-Each sub-command parses its options, calls the API and prints. A user error
-(:class:`~gis.errors.InputError`) prints one line ``gis: error: …`` on stderr and
-exits 2; ``gis check`` exits 1 when it finds problems.
+Each sub-command parses and checks its options (a bad value stops before any
+work, with one line), calls the API and prints. A user error
+(:class:`~gis.errors.InputError`, a bad configuration file, a missing font)
+prints one line ``gis: error: …`` on stderr and exits 2; ``gis check`` exits 1
+when it finds problems. The library names its parameters in messages
+(`` `crs` ``, `` `overwrite=True` ``); :func:`cli_message` translates them into
+this command's flags, in this one place.
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
+import math
 import os
+import re
 import sys
 import warnings
 from collections.abc import Sequence
@@ -21,21 +28,51 @@ from gis import __version__
 from gis.area import METHODS, planar_crs_for
 from gis.build import build_site
 from gis.check import check_layers, summarize
-from gis.errors import InputError
+from gis.errors import ConfigError, GisError
 from gis.io import atomic_write
-from gis.layers import is_file_argument, layer_summary, list_layers, open_source, read_layer
-from gis.maps import BASEMAPS, list_maps, load_definition, render_file, render_map
+from gis.layers import is_file_argument, layer_summary, list_layers, open_source, read_layers
+from gis.mapdef import is_definition_path, list_maps, load_definition
+from gis.maps import BASEMAPS, render_file, render_map
 from gis.measure import area_table, reclaim_table, reconcile
 from gis.overlay import overlay, zone_composition
-from gis.report import FORMATS, drop_empty, emit, records, render
-from gis.rules import check_rules, shipped_index
+from gis.report import FORMATS, drop_empty, emit, for_terminal, records, render
+from gis.rules import check_rules
 from gis.site import site_report, site_report_markdown
 from gis.table import format_table
 from gis.units import LABELS, SQUARE_METRES
 
+#: The library's parameter names (as messages write them, in backticks) and this command's flags.
+FLAGS: dict[str, str] = {
+    "overwrite=True": "--overwrite", "overwrite": "--overwrite", "crs": "--crs", "layer": "--layer",
+    "encoding": "--encoding", "sql": "--sql", "project_id": "--id-field", "zone_id": "--zone-field",
+    "id_field": "--id-field", "x_field": "--x-field", "y_field": "--y-field", "mapping": "--map",
+    "tianditu_key": "--tianditu-key", "tolerance": "--tolerance", "min_share": "--min-share", "workers": "--workers",
+    "scheduler": "--scheduler", "dpi": "--dpi", "engine": "--engine", "method": "--method", "format": "--format",
+    "planar_crs": "--planar-crs", "by": "--by", "field": "--field", "schema_layer": "--schema", "unit": "--unit",
+}
+_PARAMETER = re.compile(r"`([a-z_]+)(=True)?`")
+
+
+def cli_message(text: str) -> str:
+    """Translate the parameter names of a library message into this command's flags.
+
+    Examples
+    --------
+    >>> cli_message("out.csv exists; pass `overwrite=True` to replace it")
+    'out.csv exists; pass --overwrite to replace it'
+    >>> cli_message("choose one with `layer`")
+    'choose one with --layer'
+    """
+
+    def flag(match: re.Match) -> str:
+        key = match.group(1) + (match.group(2) or "")
+        return FLAGS.get(key) or FLAGS.get(match.group(1)) or match.group(0)
+
+    return _PARAMETER.sub(flag, str(text))
+
 
 def _note(message: str) -> None:
-    print(f"gis: {message}", file=sys.stderr)
+    print(f"gis: {cli_message(message)}", file=sys.stderr)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -48,8 +85,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             _note(note)
         name = source if not is_file_argument(source) else (args.schema or info.path.stem)
         layers[name] = gdf
-    reference = {n: read_layer(n) for n in list_layers() if n not in layers}
-    problems = check_layers(layers, reference=reference, tolerance=args.tolerance)
+    problems = check_layers(layers, tolerance=args.tolerance)
     for problem in problems:
         print(problem)
     checked = ", ".join(layers)
@@ -69,10 +105,6 @@ def cmd_layers(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open(args: argparse.Namespace):
-    return _open_any(args.source, args, "data")
-
-
 def _method_label(method: str, gdf) -> str:
     if method == "planar":
         return f"高斯-克吕格平面面积 (EPSG:{planar_crs_for(gdf).to_epsg()})"
@@ -81,31 +113,33 @@ def _method_label(method: str, gdf) -> str:
     return "CGCS2000 椭球面积 (国土调查方法)"
 
 
+def _engine(args: argparse.Namespace):
+    if args.engine != "dask":
+        return "local"
+    from gis.engine import Dask
+
+    return Dask(scheduler=args.scheduler, workers=args.workers, progress=True)
+
+
+def _emit(args: argparse.Namespace, table: pd.DataFrame, title: str | None = None) -> None:
+    emit(render(table, args.format, title=title), args.output, fmt=args.format, overwrite=args.overwrite)
+
+
 def cmd_area(args: argparse.Namespace) -> int:
     """``gis area``: areas per feature or group, or reconciliation against documented areas."""
-    gdf, info = _open(args)
+    gdf, info = _open(args.source, args, "data")
     label = _method_label(args.method, gdf)
     if args.reconcile:
         table = reconcile(gdf, tolerance=args.tolerance, method=args.method, what=info.name)
-        title = f"{info.name}: 量算面积与文件面积核对, {label}, 容差 ±{args.tolerance:.0%}"
-        emit(render(table, args.format, title=title), args.output, fmt=args.format, overwrite=args.overwrite)
+        _emit(args, table, f"{info.name}: 量算面积与文件面积核对, {label}, 容差 ±{args.tolerance:.0%}")
         flagged = int((table["flag"] == "超出容差").sum())
         compared = int(table["diff_pct"].notna().sum())
         _note(f"{compared} feature(s) with a documented area; {flagged} beyond ±{args.tolerance:.0%}")
         return 0
-    areas = None
-    if args.engine == "dask":
-        from gis.engine import area_dask, dask_client
-
-        with dask_client(args.scheduler, args.workers) as client:
-            areas = area_dask(gdf, method=args.method, client=client, progress=True)
-    table = area_table(
-        gdf, by=args.by, unit=args.unit, method=args.method, planar_crs=args.planar_crs, what=info.name, areas=areas
-    )
-    if args.format == "table":
-        table = drop_empty(table)
-    title = f"{info.name}: {label}, 单位 {LABELS[args.unit]}"
-    emit(render(table, args.format, title=title), args.output, fmt=args.format, overwrite=args.overwrite)
+    table = area_table(gdf, by=args.by, unit=args.unit, method=args.method, planar_crs=args.planar_crs,
+                       what=info.name, engine=_engine(args))
+    _emit(args, drop_empty(table) if args.format == "table" else table,
+          f"{info.name}: {label}, 单位 {LABELS[args.unit]}")
     if table.attrs.get("disjoint") is False:
         total = table.iloc[-1]
         _note(
@@ -117,7 +151,7 @@ def cmd_area(args: argparse.Namespace) -> int:
 
 def cmd_reclaim(args: argparse.Namespace) -> int:
     """``gis reclaim``: reclaimed acreage with totals by status, district and scheme."""
-    gdf, info = _open(args)
+    gdf, info = _open(args.source, args, "data")
     tables = reclaim_table(gdf, method=args.method)
     if args.format == "json":
         payload = {name: records(t) for name, t in tables.items()}
@@ -146,13 +180,13 @@ def cmd_reclaim(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_any(source: str, args: argparse.Namespace, what: str):
+def _open(source: str, args: argparse.Namespace, what: str):
     gdf, info = open_source(source, layer=getattr(args, "layer", None), encoding=args.encoding, crs=args.crs,
                             sql=getattr(args, "sql", None))
     for note in info.notes:
         _note(note)
     if len(gdf) == 0:
-        raise InputError(f"{info.name} ({what}) holds no features")
+        raise GisError(f"{info.name} ({what}) holds no features")
     return gdf, info
 
 
@@ -168,31 +202,19 @@ class _Warnings:
     def __exit__(self, *exc):
         self._ctx.__exit__(*exc)
         for w in self._caught:
-            print(f"gis: warning: {w.message}", file=sys.stderr)
+            print(f"gis: warning: {cli_message(str(w.message))}", file=sys.stderr)
         return False
 
 
 def cmd_overlay(args: argparse.Namespace) -> int:
     """``gis overlay``: projects against zones, overlap area and share inside."""
-    projects, pinfo = _open_any(args.projects, args, "projects")
-    zones, zinfo = _open_any(args.zones, args, "zones")
+    projects, pinfo = _open(args.projects, args, "projects")
+    zones, zinfo = _open(args.zones, args, "zones")
     with _Warnings():
-        if args.engine == "dask":
-            from gis.engine import dask_client, overlay_dask
-
-            with dask_client(args.scheduler, args.workers) as client:
-                table = overlay_dask(projects, zones, client=client, project_id=args.id_field,
-                                     zone_id=args.zone_field, min_share=args.min_share, progress=True)
-        else:
-            table = overlay(projects, zones, project_id=args.id_field, zone_id=args.zone_field,
-                            min_share=args.min_share, projects_name=pinfo.name, zones_name=zinfo.name)
-    if args.format == "table":
-        table = table.assign(area_inside_mu=[None if pd.isna(v) else round(v / (2000 / 3), 2)
-                                             for v in table["area_inside_m2"]])
-        table["share_inside"] = table["share_inside"].round(4)
-        table["area_inside_m2"] = table["area_inside_m2"].round(2)
-    title = f"{pinfo.name} × {zinfo.name}: 叠加 (CGCS2000 椭球面积)"
-    emit(render(table, args.format, title=title), args.output, fmt=args.format, overwrite=args.overwrite)
+        table = overlay(projects, zones, project_id=args.id_field, zone_id=args.zone_field, min_share=args.min_share,
+                        projects_name=pinfo.name, zones_name=zinfo.name, engine=_engine(args))
+    shown = for_terminal(table, mu_of=("area_inside_m2",)) if args.format == "table" else table
+    _emit(args, shown, f"{pinfo.name} × {zinfo.name}: 叠加 (CGCS2000 椭球面积)")
     alone = int(table["zone_id"].isna().sum())
     _note(f"{table['project_id'].nunique()} project(s); {alone} in no zone")
     return 0
@@ -200,27 +222,24 @@ def cmd_overlay(args: argparse.Namespace) -> int:
 
 def cmd_composition(args: argparse.Namespace) -> int:
     """``gis composition``: what each zone holds, by a field of another layer."""
-    zones, zinfo = _open_any(args.zones, args, "zones")
-    layer, linfo = _open_any(args.layer_source, args, "layer")
+    zones, zinfo = _open(args.zones, args, "zones")
+    layer, linfo = _open(args.layer_source, args, "layer")
     with _Warnings():
         table = zone_composition(zones, layer, field=args.field, zone_id=args.zone_field,
                                  zones_name=zinfo.name, layer_name=linfo.name)
-    if args.format == "table":
-        table = table.assign(area_mu=(table["area_m2"] / (2000 / 3)).round(2), share=table["share"].round(4),
-                             area_m2=table["area_m2"].round(2), zone_area_m2=table["zone_area_m2"].round(2))
-    title = f"{zinfo.name} 内 {linfo.name} 的构成（按 {args.field}，同类先溶解；CGCS2000 椭球面积）"
-    emit(render(table, args.format, title=title), args.output, fmt=args.format, overwrite=args.overwrite)
+    shown = for_terminal(table, mu_of=("area_m2",)) if args.format == "table" else table
+    _emit(args, shown, f"{zinfo.name} 内 {linfo.name} 的构成（按 {args.field}，同类先溶解；CGCS2000 椭球面积）")
     return 0
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
     """``gis rules``: the plans' siting rules checked against the layers."""
-    results = check_rules(shipped_index())
-    table = pd.DataFrame([r.as_dict() for r in results])
+    results = check_rules()
     if args.format == "json":
         emit(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=1) + "\n",
              args.output, fmt="json", overwrite=args.overwrite)
         return 0
+    table = pd.DataFrame([r.as_dict() for r in results])
     if args.format == "csv":
         table["features"] = table["features"].map("; ".join)
         table["failing"] = table["failing"].map("; ".join)
@@ -239,7 +258,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 def cmd_site(args: argparse.Namespace) -> int:
     """``gis site``: a siting report (选址分析) for candidate sites."""
-    sites, info = _open_any(args.source, args, "sites")
+    sites, info = _open(args.source, args, "sites")
     with _Warnings():
         report = site_report(sites, id_field=args.id_field, what=info.name)
     if args.format == "markdown":
@@ -258,14 +277,16 @@ def cmd_site(args: argparse.Namespace) -> int:
 
 
 def cmd_map(args: argparse.Namespace) -> int:
-    """``gis map``: render a map definition, or a quick-look map of any vector file."""
+    """``gis map``: render a map definition (a shipped one, or a .toml file), or a quick-look map of a file."""
     key = args.tianditu_key or os.environ.get("TIANDITU_KEY")
-    if is_file_argument(args.source) and not args.source.endswith(".toml"):
-        gdf, info = _open_any(args.source, args, "data")
-        page = render_file(gdf, title=info.name, basemap=args.basemap, tianditu_key=key)
+    if is_definition_path(args.source) and args.source.endswith(".toml"):
+        page = render_map(load_definition(args.source), basemap=args.basemap, tianditu_key=key)
+    elif is_file_argument(args.source) or args.source.startswith(("postgresql://", "postgres://")):
+        gdf, info = _open(args.source, args, "data")
+        with _Warnings():
+            page = render_file(gdf, title=info.name, basemap=args.basemap, tianditu_key=key)
     else:
-        page = render_map(load_definition(Path(args.source).stem if args.source.endswith(".toml") else args.source),
-                          basemap=args.basemap, tianditu_key=key)
+        page = render_map(load_definition(args.source), basemap=args.basemap, tianditu_key=key)
     with atomic_write(args.output, overwrite=args.overwrite) as handle:
         handle.write(page)
     print(f"wrote {args.output} ({len(page.encode()) // 1024} KB)")
@@ -275,7 +296,9 @@ def cmd_map(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     """``gis build``: every map, the area, reclamation, overlay and rules reports, and an index page."""
     key = args.tianditu_key or os.environ.get("TIANDITU_KEY")
-    for path in build_site(Path(args.output), basemap=args.basemap, tianditu_key=key, overwrite=args.overwrite):
+    with _Warnings():
+        written = build_site(Path(args.output), basemap=args.basemap, tianditu_key=key, overwrite=args.overwrite)
+    for path in written:
         print(f"wrote {path}")
     return 0
 
@@ -284,12 +307,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     """``gis import``: a planner's file onto our schema, written as a GeoJSON layer."""
     from gis.importing import import_file, write_import
 
-    mapping = {}
-    for item in args.map or []:
-        ours, sep, theirs = item.partition("=")
-        if not sep or not ours or not theirs:
-            raise InputError(f"--map {item!r}: write OURS=THEIRS, e.g. --map name=项目名称")
-        mapping[ours.strip()] = theirs.strip()
+    mapping = dict(args.map or [])
     gdf, report = import_file(args.source, schema_layer=args.schema, layer=args.layer, encoding=args.encoding,
                               crs=args.crs, mapping=mapping, x_field=args.x_field, y_field=args.y_field)
     for note in report.notes:
@@ -317,74 +335,113 @@ def cmd_figure(args: argparse.Namespace) -> int:
     """``gis figure``: a printable map (PNG or PDF) of a map definition."""
     from gis.figure import render_figure
 
-    path = render_figure(load_definition(args.name), args.output, overwrite=args.overwrite, dpi=args.dpi)
+    path = render_figure(args.name, args.output, overwrite=args.overwrite, dpi=args.dpi)
     print(f"wrote {path}")
     return 0
 
 
-#: Result tables written to PostGIS by ``gis export --postgis`` (sheet → table name).
-RESULT_TABLES = {
-    "产业平台面积": "platform_areas",
-    "围垦面积": "reclamation_areas",
-    "围垦按状态": "reclamation_by_status",
-    "项目落区": "project_zones",
-}
-
-
 def cmd_export(args: argparse.Namespace) -> int:
     """``gis export``: layers to GeoPackage (with QGIS styles), Shapefile, GeoJSON; tables to XLSX/CSV."""
-    from gis import export
+    from gis import export, reports
 
     if not any((args.gpkg, args.shp, args.geojson, args.xlsx, args.csv, args.postgis, args.parquet)):
-        raise InputError("say what to export: --gpkg FILE, --shp DIR, --geojson DIR, --xlsx FILE, --csv DIR, "
-                         "--parquet DIR or --postgis URL")
-    layers = args.layers or None
-    known = set(list_layers())
-    for name in layers or []:
-        if name not in known:
-            raise InputError(f"no shipped layer {name!r}; layers: {', '.join(sorted(known))}")
-    written = []
+        raise GisError("say what to export: --gpkg FILE, --shp DIR, --geojson DIR, --xlsx FILE, --csv DIR, "
+                       "--parquet DIR or --postgis URL")
+    layers = read_layers(args.layers or None)
+    written: list[object] = []
     with _Warnings():
         if args.gpkg:
-            written.append(export.export_geopackage(args.gpkg, layers=layers, overwrite=args.overwrite))
+            written.append(export.write_geopackage(layers, args.gpkg, overwrite=args.overwrite))
         if args.shp:
-            written.extend(export.export_shapefiles(args.shp, layers=layers, overwrite=args.overwrite))
+            written.extend(export.write_shapefiles(layers, args.shp, overwrite=args.overwrite))
         if args.geojson:
-            written.extend(export.export_geojson(args.geojson, layers=layers, overwrite=args.overwrite))
+            written.extend(export.write_geojson_files(layers, args.geojson, overwrite=args.overwrite))
+        sheets = reports.sheets() if (args.xlsx or args.csv or (args.postgis and not args.layers)) else {}
         if args.xlsx:
-            written.extend(export.export_tables(args.xlsx, overwrite=args.overwrite))
+            written.extend(export.write_tables(sheets, args.xlsx, overwrite=args.overwrite))
         if args.csv:
-            written.extend(export.export_tables(args.csv, overwrite=args.overwrite))
+            written.extend(export.write_tables(sheets, args.csv, overwrite=args.overwrite))
         if args.parquet:
-            written.extend(export.export_parquet(args.parquet, layers=layers, overwrite=args.overwrite))
+            written.extend(export.write_parquet_datasets(layers, args.parquet, overwrite=args.overwrite))
         if args.postgis:
             from gis.postgis import safe_url, write_postgis
 
-            for name in layers or list_layers():
-                rows = write_postgis(read_layer(name), args.postgis, name, srid=args.srid)
+            for name, gdf in layers.items():
+                rows = write_postgis(gdf, args.postgis, name, srid=args.srid)
                 written.append(f"{safe_url(args.postgis)} table {name} ({rows} rows, SRID {args.srid})")
-            if not layers:  # the whole set: the result tables too
-                results = export.tables()
-                for key, table in RESULT_TABLES.items():
-                    rows = write_postgis(results[key], args.postgis, f"gis_{table}")
-                    written.append(f"{safe_url(args.postgis)} table gis_{table} ({rows} rows)")
+            if not args.layers:  # the whole set: the result tables too
+                for report in reports.REPORTS:
+                    rows = write_postgis(sheets[report.sheet], args.postgis, report.table)
+                    written.append(f"{safe_url(args.postgis)} table {report.table} ({rows} rows)")
     for path in written:
         print(f"wrote {path}")
     return 0
 
 
+# --- argument types: checked when parsed, before any work ---------------------------------------------
+
+def _whole(low: int, high: int | None = None):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{value} must be from {low} to {high}" if high is not None
+                                             else f"{value} must be at least {low}")
+        return value
+
+    return parse
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} must be a share from 0 to 1")
+    return value
+
+
+def _encoding(text: str) -> str:
+    try:
+        codecs.lookup(text)
+    except LookupError:
+        raise argparse.ArgumentTypeError(f"unknown encoding {text!r} (e.g. UTF-8, GBK, GB18030)") from None
+    return text
+
+
+def _scheduler(text: str) -> str:
+    from gis.engine import Dask
+
+    try:
+        Dask(scheduler=text)
+    except GisError as exc:
+        raise argparse.ArgumentTypeError(cli_message(str(exc))) from None
+    return text
+
+
+def _mapping(text: str) -> tuple[str, str]:
+    ours, sep, theirs = text.partition("=")
+    if not sep or not ours.strip() or not theirs.strip():
+        raise argparse.ArgumentTypeError(f"{text!r}: write OURS=THEIRS, e.g. --map name=项目名称")
+    return ours.strip(), theirs.strip()
+
+
 def _engine_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=("local", "dask"), default="local",
                    help="local (default) or dask: the same computation on a Dask cluster")
-    p.add_argument("--scheduler", help="address of an existing Dask scheduler (default: a local cluster)")
-    p.add_argument("--workers", type=int, default=2, help="workers of the local Dask cluster (default 2)")
+    p.add_argument("--scheduler", type=_scheduler,
+                   help="address of an existing Dask scheduler (default: a local cluster)")
+    p.add_argument("--workers", type=_whole(1, 512), default=2, help="workers of the local Dask cluster (default 2)")
 
 
 def _source_options(p: argparse.ArgumentParser, *, single_file: bool = True) -> None:
     p.add_argument("--sql", help="a query, for a postgresql:// SOURCE")
     if single_file:
         p.add_argument("--layer", help="layer of a multi-layer file (GeoPackage), or table of a postgresql:// SOURCE")
-    p.add_argument("--encoding", help="text encoding of a Shapefile .dbf (detected if there is no .cpg)")
+    p.add_argument("--encoding", type=_encoding, help="text encoding of a Shapefile .dbf (detected without .cpg)")
     p.add_argument("--crs", help="CRS of a file that has none (EPSG:4528, 4490 …) or gcj02 for web-map coordinates")
 
 
@@ -401,7 +458,7 @@ def _output_options(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``gis`` command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="gis",
         description="Spatial-planning toolkit for Wenzhou's industrial platforms (温州产业平台空间规划工具).",
     )
@@ -413,9 +470,9 @@ def build_parser() -> argparse.ArgumentParser:
         "sources", nargs="*", metavar="LAYER|FILE", help="shipped layer names or files (default: all layers)"
     )
     p.add_argument("--layer", help="layer of a multi-layer file (GeoPackage)")
-    p.add_argument("--encoding", help="text encoding of a Shapefile .dbf (detected if there is no .cpg)")
+    p.add_argument("--encoding", type=_encoding, help="text encoding of a Shapefile .dbf (detected without .cpg)")
     p.add_argument("--schema", help="check files against this layer's schema (e.g. platforms)")
-    p.add_argument("--tolerance", type=float, default=None, help="accepted area difference, e.g. 0.05 for ±5%%")
+    p.add_argument("--tolerance", type=_share, default=None, help="accepted area difference, e.g. 0.05 for ±5%%")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("area", help="land areas per feature or group (亩, 公顷, km², 万亩)")
@@ -425,7 +482,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=METHODS, default="ellipsoidal", help="area method (default: ellipsoidal)")
     p.add_argument("--planar-crs", help="projected CRS for --method planar (default: the data's 3° GK zone)")
     p.add_argument("--reconcile", action="store_true", help="compare measured with documented areas")
-    p.add_argument("--tolerance", type=float, default=0.05, help="reconciliation tolerance (default 0.05 = ±5%%)")
+    p.add_argument("--tolerance", type=_share, default=0.05, help="reconciliation tolerance (default 0.05 = ±5%%)")
     _engine_options(p)
     _source_options(p)
     _output_options(p)
@@ -444,7 +501,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("zones", metavar="ZONES", help="a shipped layer name or a vector file of polygons")
     p.add_argument("--id-field", default="id", help="the projects' id field (default: id)")
     p.add_argument("--zone-field", default="id", help="the zones' id field (default: id)")
-    p.add_argument("--min-share", type=float, default=0.0, help="drop overlaps below this share (0-1)")
+    p.add_argument("--min-share", type=_share, default=0.0, help="drop overlaps below this share (0-1)")
     _engine_options(p)
     _source_options(p, single_file=False)
     _output_options(p)
@@ -472,8 +529,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
     p.set_defaults(func=cmd_site)
 
-    p = sub.add_parser("map", help="render a map definition (maps/NAME.toml) or a quick-look map of a file")
-    p.add_argument("source", metavar="NAME|FILE", help=f"a map name ({', '.join(list_maps())}) or a vector file")
+    p = sub.add_parser("map", help="render a map definition (maps/NAME.toml, or your own .toml) or a quick-look map")
+    p.add_argument("source", metavar="NAME|FILE",
+                   help=f"a map name ({', '.join(list_maps())}), its title, a definition .toml, or a vector file")
     p.add_argument("-o", "--output", required=True, help="the HTML file to write")
     p.add_argument("--overwrite", action="store_true", help="replace the output if it exists")
     _map_options(p)
@@ -487,9 +545,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("figure", help="a printable map (PNG or PDF) of a map definition")
-    p.add_argument("name", metavar="NAME", help=f"a map name ({', '.join(list_maps())}) or its title")
+    p.add_argument("name", metavar="NAME", help=f"a map name ({', '.join(list_maps())}), its title, or a .toml file")
     p.add_argument("-o", "--output", required=True, help="FILE.png or FILE.pdf")
-    p.add_argument("--dpi", type=int, default=150, help="resolution of a PNG (default 150)")
+    p.add_argument("--dpi", type=_whole(1, 1200), default=150, help="resolution of a PNG (default 150)")
     p.add_argument("--overwrite", action="store_true", help="replace the output if it exists")
     p.set_defaults(func=cmd_figure)
 
@@ -497,12 +555,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", metavar="SRC", help="Shapefile, GeoPackage, GeoJSON, FlatGeobuf, KML, CSV or XLSX")
     p.add_argument("-o", "--output", required=True, help="the GeoJSON layer to write")
     p.add_argument("--schema", default="platforms", help="the layer schema to follow (default: platforms)")
-    p.add_argument("--map", action="append", metavar="OURS=THEIRS", help="map a field, e.g. --map name=项目名称")
+    p.add_argument("--map", action="append", type=_mapping, metavar="OURS=THEIRS",
+                   help="map a field, e.g. --map name=项目名称")
     p.add_argument("--x-field", help="longitude / x column of a CSV or XLSX table")
     p.add_argument("--y-field", help="latitude / y column of a CSV or XLSX table")
     p.add_argument("--overwrite", action="store_true", help="replace the output if it exists")
     p.add_argument("--layer", help="layer of a multi-layer file (GeoPackage)")
-    p.add_argument("--encoding", help="text encoding of a Shapefile .dbf (detected if there is no .cpg)")
+    p.add_argument("--encoding", type=_encoding, help="text encoding of a Shapefile .dbf (detected without .cpg)")
     p.add_argument("--crs", help="CRS of a file that has none, or gcj02 / bd09 for web-map coordinates")
     p.set_defaults(func=cmd_import)
 
@@ -525,14 +584,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, ``gis: error: …``, exit 2 (sub-commands inherit it)."""
+
+    def error(self, message: str):
+        self.exit(2, f"gis: error: {self.prog.removeprefix('gis ')}: {message}\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``gis`` command line; return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except InputError as exc:
+    except ConfigError as exc:  # names the keys of a file, not parameters
         print(f"gis: error: {exc}", file=sys.stderr)
+        return 2
+    except GisError as exc:
+        print(f"gis: error: {cli_message(str(exc))}", file=sys.stderr)
         return 2
     except (OSError, MemoryError) as exc:
         print(f"gis: error: {exc}", file=sys.stderr)

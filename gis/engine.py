@@ -13,8 +13,10 @@ partition, so they need not fit in the client's memory.
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,11 +24,55 @@ import pandas as pd
 
 import geopandas as gpd
 
-from gis.area import Method, measure_area
-from gis.overlay import overlay
+from gis.errors import InputError
 
 #: Rows per partition when the caller does not say.
 ROWS_PER_PARTITION = 50_000
+#: Engines the area and overlay functions accept by name.
+ENGINES: tuple[str, ...] = ("local", "dask")
+_ADDRESS = re.compile(r"^(tcp|tls|inproc|ucx|ws|wss)://[^\s/:]+(:\d{1,5})?/?$|^[A-Za-z0-9.-]+:\d{1,5}$")
+
+
+@dataclass(frozen=True)
+class Dask:
+    """The Dask engine: an existing scheduler (``scheduler="tcp://host:8786"``), or a local cluster.
+
+    Parameters
+    ----------
+    scheduler : str, optional
+        Address of a running ``dask.distributed`` scheduler; default: a ``LocalCluster`` started for the call.
+    workers : int
+        Worker processes of the local cluster (at least 1).
+    progress : bool
+        Show a progress bar on standard error.
+    """
+
+    scheduler: str | None = None
+    workers: int = 2
+    progress: bool = False
+
+    def __post_init__(self) -> None:
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1:
+            raise InputError(f"`workers` must be a whole number of at least 1, got {self.workers!r}")
+        if self.scheduler is not None and not _ADDRESS.match(str(self.scheduler)):
+            raise InputError(f"`scheduler` {self.scheduler!r} is not a scheduler address such as tcp://10.0.0.5:8786")
+
+
+def resolve_engine(engine: str | Dask | None) -> Dask | None:
+    """Return the Dask engine an ``engine`` argument asks for, or ``None`` for the local engine.
+
+    Examples
+    --------
+    >>> resolve_engine("local") is None, resolve_engine("dask").workers
+    (True, 2)
+    """
+    if engine is None or engine == "local":
+        return None
+    if engine == "dask":
+        return Dask()
+    if isinstance(engine, Dask):
+        return engine
+    raise InputError(f"unknown `engine` {engine!r}; use one of {', '.join(ENGINES)} (or gis.engine.Dask(...))")
 
 
 @contextlib.contextmanager
@@ -76,14 +122,17 @@ def _progress(futures: list, what: str) -> None:
         pass
 
 
-def _measure_partition(part: gpd.GeoDataFrame, method: str) -> pd.DataFrame:
-    return pd.DataFrame({"_row": part["_row"].to_numpy(), "area": measure_area(part, method)})
+def _measure_partition(part: gpd.GeoDataFrame, method: str, planar_crs=None) -> pd.DataFrame:
+    from gis.area import measure_area
+
+    return pd.DataFrame({"_row": part["_row"].to_numpy(), "area": measure_area(part, method, planar_crs=planar_crs)})
 
 
-def area_dask(data, *, method: Method = "ellipsoidal", client, npartitions: int | None = None,
-              progress: bool = False) -> np.ndarray:
+def area_dask(data, *, method: str = "ellipsoidal", client, npartitions: int | None = None,
+              progress: bool = False, planar_crs=None) -> np.ndarray:
     """Return :func:`gis.area.measure_area` of every polygon, computed on the cluster, in input order."""
-    futures = [client.submit(_measure_partition, part, method) for part in partitions(data, client, npartitions)]
+    futures = [client.submit(_measure_partition, part, method, planar_crs)
+               for part in partitions(data, client, npartitions)]
     if progress:
         _progress(futures, "area")
     parts = pd.concat(client.gather(futures), ignore_index=True)
@@ -95,6 +144,8 @@ def area_dask(data, *, method: Method = "ellipsoidal", client, npartitions: int 
 def _overlay_partition(part: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, project_id: str, zone_id: str,
                        min_share: float) -> pd.DataFrame:
     import warnings
+
+    from gis.overlay import overlay
 
     if len(part) == 0:
         return pd.DataFrame()
@@ -108,6 +159,8 @@ def _overlay_partition(part: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, project_
 def overlay_dask(projects, zones: gpd.GeoDataFrame, *, client, project_id: str = "id", zone_id: str = "id",
                  min_share: float = 0.0, npartitions: int | None = None, progress: bool = False) -> pd.DataFrame:
     """Return :func:`gis.overlay.overlay` computed partition by partition on the cluster, in input order."""
+    if not len(projects):
+        raise InputError("the projects hold no features")
     zones_future = client.scatter(zones, broadcast=True)
     futures = [client.submit(_overlay_partition, part, zones_future, project_id, zone_id, min_share)
                for part in partitions(projects, client, npartitions)]

@@ -1,9 +1,15 @@
-"""Exceptions of the toolkit.
+"""Exceptions and warnings of the toolkit.
 
-Every error a user can cause (a wrong file, a wrong CRS, a missing field) is an
-:class:`InputError`; the command line prints its message on one line and exits
-non-zero without a traceback. Messages name the file, layer or feature and say
-what to do next.
+Every error a user can cause (a wrong file, a wrong CRS, a missing field, a bad
+argument) is an :class:`InputError`; a configuration file that cannot be used
+(a map definition, the rules, a review profile) is a :class:`ConfigError`; a
+system resource the toolkit needs and does not find (a CJK font) is a
+:class:`FontError`. Messages name the file, layer, feature or key, say what to
+do next, and name the library's *parameters* in backticks (`` `crs` ``,
+`` `overwrite=True` ``); the command line translates those names into its
+flags in one place (:func:`gis.cli.cli_message`).
+
+Everything the toolkit warns about is a :class:`GisWarning`.
 """
 
 from __future__ import annotations
@@ -14,11 +20,11 @@ class GisError(Exception):
 
 
 class InputError(GisError, ValueError):
-    """A problem with what the user gave: a file, a layer name, an option."""
+    """A problem with what the user gave: a file, a layer name, an argument."""
 
 
 class DataSourceError(InputError):
-    """A file that cannot be opened or read (missing, truncated, corrupt)."""
+    """A file or database that cannot be opened or read (missing, truncated, corrupt)."""
 
 
 class LayerNotFoundError(InputError):
@@ -35,3 +41,18 @@ class GeometryError(InputError):
 
 class FieldError(InputError):
     """A missing or malformed attribute field."""
+
+
+class ConfigError(InputError):
+    """A configuration file (TOML) that cannot be used: bad syntax, an unknown or missing key, a wrong value.
+
+    The message is one line naming the file, the entry (a map layer, a rule) and the key.
+    """
+
+
+class FontError(GisError, RuntimeError):
+    """A system font the toolkit needs (a CJK font for Chinese figures) is not installed."""
+
+
+class GisWarning(UserWarning):
+    """Base class of every warning of the toolkit: something the user should know about a result."""

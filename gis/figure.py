@@ -1,11 +1,13 @@
-"""Printable maps for reports: ``gis figure NAME -o FILE.png|pdf``.
+"""Printable maps for reports: ``gis figure NAME -o FILE.png|pdf``, the matplotlib renderer of a map definition.
 
-A static rendering of a map definition with matplotlib: the same layers and
-class colours as the web map, over the land/island outline and district lines;
+A static rendering of a :class:`~gis.mapdef.MapDefinition`: the same layers,
+selection, bands and class styles as the web map, over the same background of
+land/island outline and district lines;
 title, legend, scale bar, north arrow, the 示意 note and the data source. Chinese
 text needs a CJK font: one is looked for among the system's fonts at run time
 (Noto Sans CJK from Debian's ``fonts-noto-cjk``, which the README's set-up
-installs); without one the command refuses, rather than print boxes (豆腐块).
+installs); without one it refuses with :class:`~gis.errors.FontError`, rather than
+print boxes (豆腐块).
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gis.errors import InputError
+from gis.errors import FontError, InputError
+from gis.io import atomic_path
 from gis.layers import read_layer
-from gis.maps import ATTRIBUTION, SCHEMATIC_NOTE, _band, _select
+from gis.mapdef import ATTRIBUTION, SCHEMATIC_NOTE, MapDefinition, load_definition
 
 
 @lru_cache(maxsize=1)
@@ -29,7 +32,7 @@ def cjk_font() -> tuple[str, str]:
 
     Raises
     ------
-    InputError
+    FontError
         If no CJK font is installed.
     """
     from matplotlib import font_manager
@@ -43,7 +46,7 @@ def cjk_font() -> tuple[str, str]:
             path = regular[0]
             font_manager.fontManager.addfont(path)
             return font_manager.FontProperties(fname=path).get_name(), path
-    raise InputError("no CJK font is installed, so Chinese would print as boxes: install one "
+    raise FontError("no CJK font is installed, so Chinese would print as boxes: install one "
                      "(Debian: apt-get install fonts-noto-cjk) and run again")
 
 
@@ -63,15 +66,41 @@ def _nice_length(km: float) -> float:
     return 10 * exponent
 
 
-def figure_texts(definition: dict) -> list[str]:
+def figure_texts(definition: MapDefinition | str) -> list[str]:
     """Every text a figure prints (title, legend, notes), for glyph-coverage checks."""
-    texts = [definition.get("title", ""), SCHEMATIC_NOTE, ATTRIBUTION, "图例", "北"]
-    texts.extend(label for spec in definition.get("layer", []) for _, _, label in spec.get("classes", []))
-    return texts
+    if not isinstance(definition, MapDefinition):
+        definition = load_definition(definition)
+    return definition.texts()
 
 
-def render_figure(definition: dict, output: str | os.PathLike[str], *, overwrite: bool = True, dpi: int = 150) -> Path:
-    """Draw a map definition as a static PNG or PDF and write it atomically."""
+def _dashes(pattern: str | None):
+    if not pattern:
+        return "solid"
+    return (0, tuple(float(v) for v in pattern.split()))
+
+
+def render_figure(definition: MapDefinition | str, output: str | os.PathLike[str], *, overwrite: bool = False,
+                  dpi: int = 150) -> Path:
+    """Draw a map definition as a static PNG or PDF (A4 landscape) and write it atomically.
+
+    Parameters
+    ----------
+    definition : MapDefinition or str
+        A definition, or the name, title or file path of one.
+    output : path-like
+        ``FILE.png`` or ``FILE.pdf``.
+    overwrite : bool
+        Replace an existing file.
+    dpi : int
+        Resolution of a PNG (1–1200).
+
+    Raises
+    ------
+    FontError
+        Without a CJK font.
+    InputError
+        For another suffix, an existing file without ``overwrite``, or a bad ``dpi``.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -79,65 +108,66 @@ def render_figure(definition: dict, output: str | os.PathLike[str], *, overwrite
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
+    if not isinstance(definition, MapDefinition):
+        definition = load_definition(definition)
     dest = Path(output)
     if dest.suffix.lower() not in (".png", ".pdf"):
         raise InputError(f"{dest.name}: a figure is written as .png or .pdf")
+    if isinstance(dpi, bool) or not isinstance(dpi, int) or not 1 <= dpi <= 1200:
+        raise InputError(f"`dpi` must be a whole number from 1 to 1200, got {dpi!r}")
     if dest.exists() and not overwrite:
-        raise InputError(f"{dest} exists; pass --overwrite to replace it")
+        raise InputError(f"{dest} exists; pass `overwrite=True` to replace it")
     family, _font_file = cjk_font()
     plt.rcParams["font.family"] = [family, "DejaVu Sans"]
     fig, ax = plt.subplots(figsize=(11.7, 8.3))  # A4 landscape
-    frames = []
     handles = []
-    for spec in definition.get("layer", []):
-        gdf = _select(read_layer(spec["source"]), spec.get("where", {}))
-        kind = spec.get("kind", "polygon")
-        if kind == "band":
-            gdf = _band(gdf)
-        frames.append(gdf)
-        field = spec.get("class_field", "name")
-        colours = {value: colour for value, colour, _ in spec.get("classes", [])}
-        for value, colour, label in spec.get("classes", []):
-            part = gdf[gdf[field].astype(str) == value] if field in gdf.columns else gdf.iloc[:0]
+    for layer, gdf in definition.frames:
+        values = layer.values(gdf)
+        for cls in layer.classes:
+            part = gdf[values == cls.value]
             if part.empty:
                 continue
-            if kind == "point":
-                sizes = pd.to_numeric(part.get(spec.get("size_field"), pd.Series(index=part.index, dtype=float)),
+            style = layer.style(cls.value)
+            if layer.kind == "point":
+                sizes = pd.to_numeric(part.get(layer.size_field, pd.Series(index=part.index, dtype=float)),
                                       errors="coerce").fillna(0)
                 area = 15 + 400 * np.sqrt(sizes / max(float(sizes.max() or 1), 1.0))
-                ax.scatter(part.geometry.x, part.geometry.y, s=area, c=colour, alpha=0.7, edgecolors="white",
+                ax.scatter(part.geometry.x, part.geometry.y, s=area, c=cls.colour, alpha=0.7, edgecolors="white",
                            linewidths=0.5, zorder=5)
-                handles.append(Line2D([], [], marker="o", linestyle="", color=colour, label=label))
-            elif kind == "line":
-                part.plot(ax=ax, color=colour, linewidth=spec.get("weight", 2) * 0.8, zorder=4)
-                handles.append(Line2D([], [], color=colour, linewidth=2, label=label))
+                handles.append(Line2D([], [], marker="o", linestyle="", color=cls.colour, label=cls.label))
+            elif layer.kind == "line":
+                part.plot(ax=ax, color=cls.colour, linewidth=layer.weight * 0.8, zorder=4,
+                          linestyle=_dashes(style.get("dashArray")))
+                handles.append(Line2D([], [], color=cls.colour, linewidth=2, label=cls.label))
             else:
-                alpha = spec.get("fill_opacity", 0.35 if kind != "band" else 0.25)
-                part.plot(ax=ax, facecolor=colour, edgecolor=colour, alpha=alpha, linewidth=0.8, zorder=3)
-                part.boundary.plot(ax=ax, color=colour, linewidth=0.8, zorder=3)
-                handles.append(Patch(facecolor=colour, edgecolor=colour, alpha=max(alpha, 0.5), label=label))
-        if spec.get("label") and kind != "point":
-            for _, row in gdf.iterrows():
-                anchor = row.geometry.representative_point() if kind != "line" else row.geometry.interpolate(
-                    0.5, normalized=True)
+                alpha = style["fillOpacity"]
+                part.plot(ax=ax, facecolor=cls.colour, edgecolor=cls.colour, alpha=alpha, linewidth=0.8, zorder=3)
+                part.boundary.plot(ax=ax, color=cls.colour, linewidth=0.8, zorder=3,
+                                   linestyle=_dashes(style.get("dashArray")))
+                handles.append(Patch(facecolor=cls.colour, edgecolor=cls.colour, alpha=max(alpha, 0.5),
+                                     label=cls.label))
+        if layer.label and layer.kind != "point":
+            for idx, row in gdf.iterrows():
+                anchor = layer.label_anchor(row.geometry)
                 ax.annotate(str(row.get("name")), (anchor.x, anchor.y), fontsize=7, ha="center",
-                            color=colours.get(str(row.get(field)), "#333333"), zorder=6)
-    bounds = np.array([f.total_bounds for f in frames if len(f)])
-    minx, miny = bounds[:, 0].min(), bounds[:, 1].min()
-    maxx, maxy = bounds[:, 2].max(), bounds[:, 3].max()
+                            color=layer.colour(values[idx]), zorder=6)
+    minx, miny, maxx, maxy = definition.bounds()
     padx, pady = (maxx - minx) * 0.08 + 0.01, (maxy - miny) * 0.08 + 0.01
-    read_layer("coast").plot(ax=ax, facecolor="#f2efe6", edgecolor="#9e9e9e", linewidth=0.4, zorder=1)
-    read_layer("districts").boundary.plot(ax=ax, color="#8e7cc3", linewidth=0.6, linestyle="--", zorder=2)
+    bg = definition.background
+    read_layer("coast").plot(ax=ax, facecolor=bg.land_fill, edgecolor=bg.land_outline, linewidth=bg.land_weight * 0.7,
+                             zorder=1)
+    read_layer("districts").boundary.plot(ax=ax, color=bg.district_colour, linewidth=bg.district_weight * 0.6,
+                                          linestyle=_dashes(bg.district_dash), zorder=2)
     ax.set_xlim(minx - padx, maxx + padx)
     ax.set_ylim(miny - pady, maxy + pady)
     mid_lat = (miny + maxy) / 2
     ax.set_aspect(1 / math.cos(math.radians(mid_lat)))
-    ax.set_facecolor("#dcecf5")
+    ax.set_facecolor(bg.sea)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_xlabel("")
     ax.set_ylabel("")
-    ax.set_title(definition.get("title", ""), fontsize=15)
+    ax.set_title(definition.title, fontsize=15)
     ax.legend(handles=handles, title="图例", loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
               title_fontsize=9, framealpha=0.9)
     # Scale bar: a round length near a fifth of the width, drawn at the map's middle latitude.
@@ -152,15 +182,11 @@ def render_figure(definition: dict, output: str | os.PathLike[str], *, overwrite
     ax.annotate("北", xy=(0.96, 0.93), xytext=(0.96, 0.84), xycoords="axes fraction", ha="center",
                 fontsize=12, arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.5})
     fig.text(0.5, 0.035, SCHEMATIC_NOTE, ha="center", fontsize=9, color="#8a4b00")
-    fig.text(0.5, 0.012, f"{ATTRIBUTION}；规划出处：{definition.get('source', '')}", ha="center", fontsize=6.5,
+    fig.text(0.5, 0.012, f"{ATTRIBUTION}；规划出处：{definition.source}", ha="center", fontsize=6.5,
              color="#444444")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.part{dest.suffix}")
     try:
-        fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
-        os.replace(tmp, dest)
+        with atomic_path(dest, overwrite=overwrite) as tmp:
+            fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=dest.suffix.lower().lstrip("."))
     finally:
         plt.close(fig)
-        if tmp.exists():
-            tmp.unlink()
     return dest

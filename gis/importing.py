@@ -24,10 +24,9 @@ import shapely
 
 from gis import schema
 from gis.check import Problem, check_layers
-from gis.crs import GCJ02_NAMES, gcj02_to_wgs84, guess_crs, parse_crs
+from gis.crs import GCJ02_NAMES, LAYER_CRS, gcj02_to_wgs84, guess_crs, parse_crs
 from gis.errors import CRSError, DataSourceError, FieldError, GeometryError, InputError
 from gis.io import read_vector, write_geojson
-from gis.layers import list_layers, read_layer
 
 BD09_NAMES = frozenset({"bd09", "bd-09", "bd_09", "baidu"})
 TABLE_SUFFIXES = (".csv", ".xlsx", ".xls")
@@ -70,7 +69,7 @@ def _read_table(path: Path, declared: bool, x_field: str | None, y_field: str | 
     ycol = y_field or next((lowered[n] for n in LAT_NAMES if n in lowered), None)
     if xcol is None or ycol is None or xcol not in table.columns or ycol not in table.columns:
         raise FieldError(f"{path}: no coordinate columns found (looked for lon/lat, 经度/纬度, x/y); "
-                         "name them with --x-field and --y-field")
+                         "name them with `x_field` and `y_field`")
     xs = pd.to_numeric(table[xcol], errors="coerce")
     ys = pd.to_numeric(table[ycol], errors="coerce")
     bad = xs.isna() | ys.isna()
@@ -81,7 +80,7 @@ def _read_table(path: Path, declared: bool, x_field: str | None, y_field: str | 
     if not declared:
         guesses = guess_crs(tuple(gdf.total_bounds))
         hint = f"; its coordinates look like {guesses[0]}" if guesses else ""
-        raise CRSError(f"{path.name} is a table with no CRS{hint}; declare it with --crs")
+        raise CRSError(f"{path.name} is a table with no CRS{hint}; declare it with `crs`")
     return gdf
 
 
@@ -92,7 +91,7 @@ def _to_wgs84_from_web(gdf: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
             lon, lat = bd09_to_gcj02(lon, lat)
         return np.column_stack(gcj02_to_wgs84(lon, lat))
 
-    out = gdf.set_crs(4326, allow_override=True)
+    out = gdf.set_crs(LAYER_CRS, allow_override=True)
     out["geometry"] = shapely.transform(np.asarray(out.geometry.values, dtype=object), convert)
     return out
 
@@ -137,13 +136,13 @@ def import_file(
         if not path.exists():
             raise DataSourceError(f"{path}: no such file")
         gdf = _read_table(path, crs is not None, x_field, y_field)
-        gdf = gdf.set_crs(4326) if web in BD09_NAMES | GCJ02_NAMES else gdf.set_crs(parse_crs(crs))
+        gdf = gdf.set_crs(LAYER_CRS) if web in BD09_NAMES | GCJ02_NAMES else gdf.set_crs(parse_crs(crs))
     else:
         gdf, info = read_vector(path, layer=layer, encoding=encoding,
                                 crs=None if web in BD09_NAMES else crs)
         report.notes.extend(info.notes)
         if web in BD09_NAMES and gdf.crs is None:
-            gdf = gdf.set_crs(4326)
+            gdf = gdf.set_crs(LAYER_CRS)
     if web in BD09_NAMES:
         gdf = _to_wgs84_from_web(gdf, web)
         report.notes.append(f"{path.name}: BD-09 coordinates converted to WGS84 (via GCJ-02, iterated)")
@@ -152,7 +151,7 @@ def import_file(
         report.notes.append(f"{path.name}: GCJ-02 coordinates converted to WGS84 (iterated inverse)")
     if len(gdf) == 0:
         raise InputError(f"{path.name} holds no features")
-    gdf = gdf.to_crs(4326)
+    gdf = gdf.to_crs(LAYER_CRS)
     values = np.asarray(gdf.geometry.values, dtype=object)
     empty = shapely.is_missing(values) | shapely.is_empty(values)
     if empty.all():
@@ -164,7 +163,7 @@ def import_file(
     for ours, theirs in mapping.items():
         if theirs not in gdf.columns:
             known = ", ".join(c for c in gdf.columns if c != gdf.geometry.name)
-            raise FieldError(f"--map {ours}={theirs}: {path.name} has no field {theirs!r}; fields: {known}")
+            raise FieldError(f"`mapping` {ours}={theirs}: {path.name} has no field {theirs!r}; fields: {known}")
     gdf = gdf.rename(columns={theirs: ours for ours, theirs in mapping.items()})
     wanted = schema.required_fields(schema_layer)
     # Fields that differ from ours only in case (KML's Name, a GIS's ID) map by themselves.
@@ -185,9 +184,7 @@ def import_file(
         values[invalid] = shapely.make_valid(values[invalid])
         gdf["geometry"] = values
     report.features = len(gdf)
-    reference = {n: read_layer(n) for n in list_layers()}
-    report.problems = check_layers({schema_layer: gdf}, reference={k: v for k, v in reference.items()
-                                                                  if k != schema_layer})
+    report.problems = check_layers({schema_layer: gdf})
     return gdf, report
 
 

@@ -16,9 +16,12 @@ leaves the previous file intact.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
-import tempfile
+import re
+import secrets
+import shutil
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -127,13 +130,13 @@ def _apply_crs(gdf: gpd.GeoDataFrame, crs: object, info: SourceInfo) -> gpd.GeoD
     elif crs is not None:
         declared = parse_crs(crs)
         if gdf.crs is not None and not CRS.from_user_input(gdf.crs).equals(declared):
-            info.notes.append(f"{label}: the file says {gdf.crs.name}; --crs {crs} overrides it")
+            info.notes.append(f"{label}: the file says {gdf.crs.name}; `crs` {crs} overrides it")
         gdf = gdf.set_crs(declared, allow_override=True)
     elif gdf.crs is None:
         bounds = gdf.total_bounds if len(gdf) else (np.nan,) * 4
         guesses = guess_crs(tuple(bounds)) if np.all(np.isfinite(bounds)) else []
         hint = f"; its coordinates look like {guesses[0]}" if guesses else ""
-        raise CRSError(f"{label} has no CRS (no .prj or CRS entry){hint}; declare it with --crs")
+        raise CRSError(f"{label} has no CRS (no .prj or CRS entry){hint}; declare it with `crs`")
     crs_obj = CRS.from_user_input(gdf.crs)
     if crs_obj.is_geographic and len(gdf):
         minx, miny, maxx, maxy = gdf.total_bounds
@@ -202,7 +205,7 @@ def read_vector(
         layers = _list_layers(path)
         if len(layers) > 1:
             names = ", ".join(layers)
-            raise InputError(f"{path} holds {len(layers)} layers ({names}); choose one with --layer")
+            raise InputError(f"{path} holds {len(layers)} layers ({names}); choose one with `layer`")
         if layers:
             layer = layers[0]
     try:
@@ -239,9 +242,127 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
+#: Bytes of the destination's name kept in a temporary name (names may be 255 bytes long).
+_TEMP_NAME_BYTES = 40
+_TEMP = re.compile(r"^\.(?P<stem>.*)\.gis(?P<pid>\d+)-[0-9a-f]{8}\.part")
+
+
+def _temporary_name(dest: Path) -> str:
+    stem = dest.name.encode("utf-8")[:_TEMP_NAME_BYTES].decode("utf-8", errors="ignore")
+    return f".{stem}.gis{os.getpid()}-{secrets.token_hex(4)}.part{dest.suffix[:16]}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _sweep_stale(dest: Path) -> None:
+    """Remove temporary files of ``dest`` left by killed runs (their process is gone)."""
+    stem = dest.name.encode("utf-8")[:_TEMP_NAME_BYTES].decode("utf-8", errors="ignore")
+    try:
+        siblings = list(dest.parent.iterdir())
+    except OSError:
+        return
+    for entry in siblings:
+        match = _TEMP.match(entry.name)
+        if not match or match["stem"] != stem or _alive(int(match["pid"])):
+            continue
+        with contextlib.suppress(OSError):
+            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2(RENAME_EXCHANGE)``); return ``False`` where unsupported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return result == 0
+
+
+def refuse_existing(dest: Path, overwrite: bool) -> None:
+    """Raise :class:`InputError` if ``dest`` exists and ``overwrite`` is false."""
+    if (dest.exists() or dest.is_symlink()) and not overwrite:
+        raise InputError(f"{dest} exists; pass `overwrite=True` to replace it")
+
+
+@contextlib.contextmanager
+def atomic_path(
+    path: str | os.PathLike[str], *, overwrite: bool = False, directory: bool = False
+) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; move it into place when the block succeeds.
+
+    The one write primitive under every output of the toolkit: a file (or, with
+    ``directory=True``, a folder) is written under a temporary name in the
+    destination's folder and renamed over the destination only when complete,
+    so that an interrupted run leaves the previous output whole. A folder
+    replaces an existing one in one atomic exchange where the system offers it.
+    Temporary names are short (a 255-byte destination name still works) and
+    carry the process id, so that leftovers of killed runs are swept away by the
+    next write of the same destination.
+
+    Parameters
+    ----------
+    path : path-like
+        The destination.
+    overwrite : bool
+        Replace an existing destination; otherwise refuse with :class:`InputError`.
+    directory : bool
+        Yield a (created) folder instead of a file path (which does not exist yet).
+
+    Yields
+    ------
+    Path
+        The temporary path; removed if the block raises.
+    """
+    dest = Path(path)
+    refuse_existing(dest, overwrite)
+    if directory and dest.exists() and not dest.is_dir():
+        raise InputError(f"{dest} exists and is not a folder")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    _sweep_stale(dest)
+    tmp = dest.parent / _temporary_name(dest)
+    if directory:
+        tmp.mkdir()
+    try:
+        yield tmp
+        if directory:
+            if dest.exists():
+                if _exchange(tmp, dest):
+                    shutil.rmtree(tmp, ignore_errors=True)
+                else:
+                    old = dest.parent / _temporary_name(dest)
+                    os.replace(dest, old)
+                    os.replace(tmp, dest)
+                    shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, dest)
+        else:
+            if not tmp.exists():
+                raise InputError(f"{dest}: nothing was written")
+            with contextlib.suppress(OSError):
+                os.chmod(tmp, _file_mode(dest))
+            os.replace(tmp, dest)
+    finally:
+        if tmp.is_dir() and not tmp.is_symlink():
+            shutil.rmtree(tmp, ignore_errors=True)
+        elif tmp.exists() or tmp.is_symlink():
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike[str], *, overwrite: bool = True, mode: str = "w") -> Iterator:
-    """Open a temporary file beside ``path`` and rename it into place on success.
+    """Open a temporary file beside ``path`` and rename it into place on success (see :func:`atomic_path`).
 
     Parameters
     ----------
@@ -257,24 +378,13 @@ def atomic_write(path: str | os.PathLike[str], *, overwrite: bool = True, mode: 
     file object
         The temporary file; on an exception it is removed and ``path`` is untouched.
     """
-    dest = Path(path)
-    if dest.exists() and not overwrite:
-        raise InputError(f"{dest} exists; pass --overwrite to replace it")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    try:
+    with atomic_path(path, overwrite=overwrite) as tmp:
         encoding = None if "b" in mode else "utf-8"
         newline = None if "b" in mode else "\n"
-        with os.fdopen(fd, mode, encoding=encoding, newline=newline) as handle:
+        with open(tmp, mode, encoding=encoding, newline=newline) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, _file_mode(dest))
-        os.replace(tmp, dest)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def _file_mode(dest: Path) -> int:

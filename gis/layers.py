@@ -8,6 +8,7 @@ takes both.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import geopandas as gpd
@@ -50,8 +51,30 @@ def layer_path(name: str) -> Path:
     return path
 
 
+def is_shipped_layer(name: str) -> bool:
+    """Return whether ``name`` is the name of a shipped layer.
+
+    Examples
+    --------
+    >>> is_shipped_layer("zones"), is_shipped_layer("zones.geojson")
+    (True, False)
+    """
+    if not name or any(ch in name for ch in "/\\."):
+        return False
+    return (settings.get_layers_folder() / f"{name}.geojson").is_file()
+
+
+@functools.lru_cache(maxsize=32)
+def _read_cached(path: str, stamp: tuple[int, int]) -> gpd.GeoDataFrame:
+    gdf, _ = read_vector(path)
+    return gdf
+
+
 def read_layer(name: str) -> gpd.GeoDataFrame:
     """Read a shipped layer by name.
+
+    Each file is parsed once per change (a cache keyed by its modification time);
+    every call returns a copy the caller may change.
 
     Parameters
     ----------
@@ -68,8 +91,20 @@ def read_layer(name: str) -> gpd.GeoDataFrame:
     >>> read_layer("zones").crs.to_epsg()
     4326
     """
-    gdf, _ = read_vector(layer_path(name))
-    return gdf
+    path = layer_path(name)
+    stat = path.stat()
+    return _read_cached(str(path), (stat.st_mtime_ns, stat.st_size)).copy()
+
+
+def read_layers(names: list[str] | None = None) -> dict[str, gpd.GeoDataFrame]:
+    """Read shipped layers by name (all of them by default), in :func:`list_layers` order.
+
+    Raises
+    ------
+    LayerNotFoundError
+        Naming the first unknown layer and the shipped ones.
+    """
+    return {name: read_layer(name) for name in (list_layers() if names is None else names)}
 
 
 def is_file_argument(source: str) -> bool:
@@ -110,9 +145,8 @@ def open_source(
     if source.endswith(".parquet") or Path(source).is_dir():
         return _read_parquet(Path(source))
     if not is_file_argument(source):
-        gdf, info = read_vector(layer_path(source))
-        info.name = source
-        return gdf, info
+        path = layer_path(source)
+        return read_layer(source), SourceInfo(name=source, path=path)
     return read_vector(source, layer=layer, encoding=encoding, crs=crs)
 
 

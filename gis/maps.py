@@ -1,8 +1,9 @@
-"""Web maps of the layout schemes: folium, offline by default, every value escaped.
+"""Web maps of the layout schemes: the folium renderer of a map definition, offline, every value escaped.
 
-A map definition (``maps/NAME.toml``) names the title, the layers and their
-features (a shipped layer and a filter), each class's colour and legend text,
-and the initial view. :func:`render_map` draws it with folium:
+A map definition (:class:`gis.mapdef.MapDefinition`, parsed from
+``maps/NAME.toml``) names the title, the layers and their features, each
+class's colour and legend text, and the initial view. :func:`render_map` draws
+it with folium:
 
 * **Offline**: folium's CDN links are dropped; Leaflet's script and stylesheet
   are inlined from the installed ``django-js-lib-leaflet`` package. With
@@ -26,9 +27,7 @@ import math
 import os
 import re
 import sys
-import tomllib
 import warnings
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -41,10 +40,23 @@ import folium
 import geopandas as gpd
 import shapely
 
-from gis.area import ellipsoidal_area
-from gis.errors import InputError
+from gis.crs import LAYER_CRS
+from gis.errors import GisWarning, InputError
+from gis.geometry import polygon_area
 from gis.landuse import LAND_USE_2023
 from gis.layers import read_layer
+from gis.mapdef import (
+    ATTRIBUTION,
+    BACKGROUND,
+    SCHEMATIC_NOTE,
+    MapDefinition,
+    MapLayer,
+    list_maps,
+    load_definition,
+)
+from gis.units import from_square_metres
+
+__all__ = ["ATTRIBUTION", "BASEMAPS", "SCHEMATIC_NOTE", "list_maps", "load_definition", "render_file", "render_map"]
 
 #: Basemaps a map may add (all optional; the default is none).
 BASEMAPS: tuple[str, ...] = ("none", "osm", "tianditu", "tianditu-img")
@@ -52,43 +64,10 @@ _TIANDITU = (
     "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}"
     "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
 )
-SCHEMATIC_NOTE = "示意图：边界依规划文本与公开资料数字化，非测绘成果，不作为用地边界依据。"
-ATTRIBUTION = (
-    "数据：温州市相关规划文本；行政区划 cnmaps（BSD-3-Clause / MIT）；海岸线 © OpenStreetMap contributors（ODbL）"
-)
-MU = 2000 / 3
 
 
-def maps_folder() -> Path:
-    """Return the folder of map definitions (``maps/`` of the source tree, or ``$GIS_MAPS_FOLDER``)."""
-    env = os.environ.get("GIS_MAPS_FOLDER")
-    if env:
-        return Path(env)
-    source_tree = Path(__file__).resolve().parents[1] / "maps"
-    if source_tree.is_dir():
-        return source_tree
-    return Path(str(resources.files("gis") / "mapdata"))
-
-
-def list_maps() -> list[str]:
-    """Return the names of the map definitions."""
-    return sorted(p.stem for p in maps_folder().glob("*.toml"))
-
-
-def load_definition(name: str) -> dict:
-    """Load a map definition by name (file stem) or by its Chinese title."""
-    folder = maps_folder()
-    path = folder / f"{name}.toml"
-    if not path.exists():
-        for candidate in folder.glob("*.toml"):
-            definition = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            if name and name in definition.get("title", ""):
-                definition["name"] = candidate.stem
-                return definition
-        raise InputError(f"no map definition {name!r}; maps: {', '.join(list_maps())}")
-    definition = tomllib.loads(path.read_text(encoding="utf-8"))
-    definition["name"] = name
-    return definition
+class MapWarning(GisWarning):
+    """Something a map lacks (e.g. the measuring tool is not installed)."""
 
 
 def escape(value: object) -> str:
@@ -210,21 +189,12 @@ def _inline_assets(fmap: folium.Map) -> None:
     measure = _measure_assets()
     if measure is None:
         warnings.warn(f"the measuring tool ({MEASURE_PACKAGE}, npm) is not installed: maps have none",
-                      UserWarning, stacklevel=3)
+                      MapWarning, stacklevel=3)
         return
     mjs, mcss = measure
     root.header.add_child(Element(f"<style>{mcss}</style>"), name="measure_css_inline")
     root.header.add_child(Element(f"<script>{mjs}</script>"), name="measure_js_inline")
     fmap.add_child(MeasureControl())
-
-
-def _select(gdf: gpd.GeoDataFrame, where: dict) -> gpd.GeoDataFrame:
-    mask = pd.Series(True, index=gdf.index)
-    for key, value in where.items():
-        if key not in gdf.columns:
-            return gdf.iloc[:0]
-        mask &= gdf[key].isin(value) if isinstance(value, list) else gdf[key] == value
-    return gdf[mask]
 
 
 def popup_html(row: pd.Series, area_m2: float | None) -> str:
@@ -240,7 +210,8 @@ def popup_html(row: pd.Series, area_m2: float | None) -> str:
     if value is not None and not pd.isna(value):
         rows.append(("文件面积", f"{float(value):g} {row.get('documented_area_unit')}"))
     if area_m2 is not None:
-        rows.append(("量算面积", f"{area_m2 / MU:,.2f} 亩（{area_m2 / 1e6:,.4f} km²），CGCS2000 椭球面积"))
+        mu, km2 = from_square_metres(area_m2, "mu"), from_square_metres(area_m2, "km2")
+        rows.append(("量算面积", f"{mu:,.2f} 亩（{km2:,.4f} km²），CGCS2000 椭球面积"))
     invest = row.get("investment_total_wan")
     if "investment_total_wan" in row:
         rows.append(("总投资", "待定（未知）" if invest is None or pd.isna(invest) else f"{float(invest):,.0f} 万元"))
@@ -249,15 +220,6 @@ def popup_html(row: pd.Series, area_m2: float | None) -> str:
     rows.append(("几何", "示意（schematic）" if quality == "schematic" else quality))
     cells = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
     return f'<table class="gis-popup">{cells}</table>'
-
-
-@dataclass
-class ClassStyle:
-    """Colour and legend label of one class of a map layer."""
-
-    value: str
-    colour: str
-    label: str
 
 
 def _label_marker(point, text: str, colour: str) -> folium.Marker:
@@ -277,13 +239,6 @@ def _arrow_marker(line, colour: str) -> folium.Marker:
         icon_size=(18, 18), icon_anchor=(9, 9),
     )
     return folium.Marker([y1, x1], icon=icon, interactive=False)
-
-
-def _band(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    widths = pd.to_numeric(gdf.get("band_width_m"), errors="coerce").fillna(500.0)
-    projected = gdf.to_crs(4549)
-    projected["geometry"] = [g.buffer(w / 2, cap_style="flat") for g, w in zip(projected.geometry, widths, strict=True)]
-    return projected.to_crs(4326)
 
 
 def _legend_html(title: str, entries: list[tuple[str, str, str]]) -> str:
@@ -315,13 +270,14 @@ CSS = """
 """
 
 
-def render_map(definition: dict, *, basemap: str = "none", tianditu_key: str | None = None) -> str:
+def render_map(definition: MapDefinition | str, *, basemap: str = "none", tianditu_key: str | None = None) -> str:
     """Render a map definition to a self-contained HTML page.
 
     Parameters
     ----------
-    definition : dict
-        A loaded map definition (:func:`load_definition`).
+    definition : MapDefinition or str
+        A definition (:func:`gis.mapdef.load_definition`), or the name, title or
+        file path of one.
     basemap : {"none", "osm", "tianditu", "tianditu-img"}
         Tiles under the layers; ``"none"`` (default) makes the page fully offline.
     tianditu_key : str, optional
@@ -332,13 +288,15 @@ def render_map(definition: dict, *, basemap: str = "none", tianditu_key: str | N
     str
         The HTML page.
     """
-    fmap = _new_map(definition.get("center", [27.9, 120.8]), definition.get("zoom", 11), basemap, tianditu_key)
+    if not isinstance(definition, MapDefinition):
+        definition = load_definition(definition)
+    fmap = _new_map(list(definition.view.center), definition.view.zoom, basemap, tianditu_key)
     _add_background(fmap)
     legend: list[tuple[str, str, str]] = []
-    for spec in definition.get("layer", []):
-        legend.extend(_add_layer(fmap, spec))
-    attribution = f"{ATTRIBUTION}；规划出处：{definition.get('source') or ''}"
-    return _finish(fmap, definition.get("title"), SCHEMATIC_NOTE, legend, attribution)
+    for layer, gdf in definition.frames:
+        legend.extend(_add_layer(fmap, layer, gdf))
+    attribution = f"{ATTRIBUTION}；规划出处：{definition.source}"
+    return _finish(fmap, definition.title, SCHEMATIC_NOTE, legend, attribution)
 
 
 def _new_map(location, zoom: int, basemap: str, tianditu_key: str | None, **options) -> folium.Map:
@@ -346,9 +304,9 @@ def _new_map(location, zoom: int, basemap: str, tianditu_key: str | None, **opti
     if basemap not in BASEMAPS:
         raise InputError(f"unknown basemap {basemap!r}; use one of {', '.join(BASEMAPS)}")
     if basemap.startswith("tianditu") and not tianditu_key:
-        raise InputError("the Tianditu basemap needs a key: pass --tianditu-key or set TIANDITU_KEY")
+        raise InputError("the Tianditu basemap needs a key: pass `tianditu_key` or set TIANDITU_KEY")
     fmap = folium.Map(location=location, zoom_start=zoom, tiles=None, control_scale=True, **options)
-    fmap.get_root().html.add_child(Element('<style>.folium-map{background:#dcecf5}</style>'))
+    fmap.get_root().html.add_child(Element(f"<style>.folium-map{{background:{BACKGROUND.sea}}}</style>"))
     fmap.default_js = []
     fmap.default_css = []
     if basemap == "osm":
@@ -381,72 +339,53 @@ def _finish(fmap: folium.Map, title: object, note: str, legend: list[tuple[str, 
 def _add_background(fmap: folium.Map) -> None:
     """Land and islands (coast layer) and district lines, for orientation without tiles."""
     group = folium.FeatureGroup(name="底图：陆地与区界", show=True, control=True)
-    coast = read_layer("coast")
-    folium.GeoJson(
-        coast[["geometry"]].to_json(drop_id=True), interactive=False,
-        style_function=lambda _f: {"color": "#9e9e9e", "weight": 0.6, "fillColor": "#f2efe6", "fillOpacity": 1},
-    ).add_to(group)
-    districts = read_layer("districts")
-    folium.GeoJson(
-        districts[["geometry"]].to_json(drop_id=True), interactive=False,
-        style_function=lambda _f: {"color": "#8e7cc3", "weight": 1, "dashArray": "4 4", "fill": False},
-    ).add_to(group)
+    land, districts = BACKGROUND.land_style, BACKGROUND.district_style
+    folium.GeoJson(read_layer("coast")[["geometry"]].to_json(drop_id=True), interactive=False,
+                   style_function=lambda _f: land).add_to(group)
+    folium.GeoJson(read_layer("districts")[["geometry"]].to_json(drop_id=True), interactive=False,
+                   style_function=lambda _f: districts).add_to(group)
     group.add_to(fmap)
 
 
-def _add_layer(fmap: folium.Map, spec: dict) -> list[tuple[str, str, str]]:
-    gdf = _select(read_layer(spec["source"]), spec.get("where", {}))
-    kind = spec.get("kind", "polygon")
-    if kind == "band":
-        gdf = _band(gdf)
-    classes = [ClassStyle(*c) for c in spec.get("classes", [])]
-    by_value = {c.value: c for c in classes}
-    field = spec.get("class_field", "name")
-    group = folium.FeatureGroup(name=escape(spec.get("name", spec["source"])), show=True)
+def _point_sizes(layer: MapLayer, gdf: gpd.GeoDataFrame) -> pd.Series | None:
+    if layer.size_field not in gdf.columns:
+        return None
+    values = pd.to_numeric(gdf[layer.size_field], errors="coerce")
+    return 4 + 18 * np.sqrt(values.fillna(0) / max(float(values.max() or 1), 1.0))
+
+
+def _add_layer(fmap: folium.Map, layer: MapLayer, gdf: gpd.GeoDataFrame) -> list[tuple[str, str, str]]:
+    group = folium.FeatureGroup(name=escape(layer.name), show=True)
     polygonal = gdf.geom_type.isin(["Polygon", "MultiPolygon"])
     areas = pd.Series(np.nan, index=gdf.index)
-    if polygonal.any() and kind != "band":
-        areas[polygonal] = ellipsoidal_area(gdf[polygonal])
-    sizes = None
-    if kind == "point" and spec.get("size_field") in gdf.columns:
-        values = pd.to_numeric(gdf[spec["size_field"]], errors="coerce")
-        sizes = 4 + 18 * np.sqrt(values.fillna(0) / max(float(values.max() or 1), 1.0))
-    dash = spec.get("dash", {})
+    if polygonal.any() and layer.kind != "band":
+        areas[polygonal] = polygon_area(gdf[polygonal])
+    sizes = _point_sizes(layer, gdf) if layer.kind == "point" else None
+    values = layer.values(gdf)
     for idx, row in gdf.iterrows():
-        cls = by_value.get(str(row.get(field)))
-        colour = cls.colour if cls else "#666666"
+        style = layer.style(values[idx])
         geom = row.geometry
         area = None if pd.isna(areas[idx]) else float(areas[idx])
-        if kind == "point":
+        if layer.kind == "point":
             radius = float(sizes[idx]) if sizes is not None else 6.0
-            marker = folium.CircleMarker([geom.y, geom.x], radius=radius, color=colour, weight=1,
-                                         fill=True, fill_color=colour, fill_opacity=0.7)
+            marker = folium.CircleMarker([geom.y, geom.x], radius=radius, color=style["color"], weight=1,
+                                         fill=True, fill_color=style["color"], fill_opacity=0.7)
             marker.add_child(SafePopup(popup_html(row, None)))
             marker.add_child(SafeTooltip(row.get("name")))
             marker.add_to(group)
             continue
-        style = {
-            "color": colour, "weight": spec.get("weight", 2), "fillColor": colour,
-            "fillOpacity": spec.get("fill_opacity", 0.35 if kind != "band" else 0.25),
-            "opacity": 0.9,
-        }
-        if str(row.get(field)) in dash:
-            style["dashArray"] = dash[str(row.get(field))]
-        layer = folium.GeoJson(
+        shape = folium.GeoJson(
             shapely.geometry.mapping(geom), style_function=lambda _f, s=style: s, highlight_function=None,
         )
-        layer.add_child(SafePopup(popup_html(row, area)))
-        layer.add_child(SafeTooltip(row.get("name")))
-        layer.add_to(group)
-        if spec.get("label"):
-            anchor = geom.representative_point() if kind != "line" else geom.interpolate(0.5, normalized=True)
-            _label_marker(anchor, str(row.get("name")), colour).add_to(group)
-        if kind == "line" and spec.get("arrow"):
-            _arrow_marker(geom, colour).add_to(group)
+        shape.add_child(SafePopup(popup_html(row, area)))
+        shape.add_child(SafeTooltip(row.get("name")))
+        shape.add_to(group)
+        if layer.label:
+            _label_marker(layer.label_anchor(geom), str(row.get("name")), style["color"]).add_to(group)
+        if layer.kind == "line" and layer.arrow:
+            _arrow_marker(geom, style["color"]).add_to(group)
     group.add_to(fmap)
-    legend_kind = {"line": "line", "point": "point"}.get(kind, "fill")
-    present = {str(v) for v in gdf[field]} if field in gdf.columns else set()
-    return [(legend_kind, c.colour, c.label) for c in classes if c.value in present]
+    return [(layer.legend_kind, c.colour, c.label) for c in layer.present_classes(gdf)]
 
 
 #: Features above which a quick-look map simplifies geometry for display.
@@ -465,7 +404,7 @@ def render_file(gdf: gpd.GeoDataFrame, *, title: str, basemap: str = "none", tia
     """
     if gdf.crs is None:
         raise InputError(f"{title} has no CRS")
-    gdf = gdf.to_crs(4326)
+    gdf = gdf.to_crs(LAYER_CRS)
     present = ~(shapely.is_missing(np.asarray(gdf.geometry.values, dtype=object))
                 | shapely.is_empty(np.asarray(gdf.geometry.values, dtype=object)))
     if not present.any():

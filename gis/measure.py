@@ -24,7 +24,7 @@ import geopandas as gpd
 import shapely
 
 from gis.area import Method, measure_area, require_polygons
-from gis.errors import FieldError, GeometryError
+from gis.errors import FieldError, GeometryError, InputError
 from gis.units import LABELS, balanced_round, from_square_metres, normalize_unit, round_half_up, to_square_metres
 
 #: Relative gap between dissolved area and plain sum below which the parts count as disjoint.
@@ -54,6 +54,7 @@ def area_table(
     planar_crs=None,
     what: str = "the data",
     areas: np.ndarray | None = None,
+    engine="local",
 ) -> pd.DataFrame:
     """Return areas per feature, or per group, with a total row.
 
@@ -72,7 +73,9 @@ def area_table(
     what : str
         How to name the data in error messages.
     areas : numpy.ndarray, optional
-        Areas already measured (e.g. by the Dask engine), one per row.
+        Areas already measured, one per row.
+    engine : {"local", "dask"} or gis.engine.Dask
+        Where the per-feature areas are measured (:func:`gis.area.measure_area`).
 
     Returns
     -------
@@ -98,7 +101,7 @@ def area_table(
         known = ", ".join(c for c in gdf.columns if c != gdf.geometry.name)
         raise FieldError(f"{what} has no field {missing[0]!r}; its fields are: {known}")
     if areas is None:
-        areas = measure_area(gdf, method, planar_crs=planar_crs)
+        areas = measure_area(gdf, method, planar_crs=planar_crs, engine=engine)
     col = f"area_{unit}"
     digits = DECIMALS[unit]
     if keys:
@@ -199,6 +202,7 @@ def reconcile(
         documented unit), ``diff_pct`` and ``flag``: ``符合`` (within), ``超出容差`` (beyond),
         ``无文件面积`` (none documented) or ``非面要素`` (not a polygon).
     """
+    check_tolerance(tolerance)
     for field in ("documented_area", "documented_area_unit"):
         if field not in gdf.columns:
             raise FieldError(f"{what} has no field {field!r}: nothing to reconcile against")
@@ -238,6 +242,19 @@ def reconcile(
     return table
 
 
+def check_tolerance(tolerance: float) -> float:
+    """Return ``tolerance`` if it is a finite number from 0 to 1, else raise :class:`InputError`.
+
+    Examples
+    --------
+    >>> check_tolerance(0.05)
+    0.05
+    """
+    if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or not 0 <= tolerance <= 1:
+        raise InputError(f"`tolerance` must be a share from 0 to 1 (0.05 = ±5 %), got {tolerance!r}")
+    return float(tolerance)
+
+
 def reclaim_table(gdf: gpd.GeoDataFrame, *, method: Method = "ellipsoidal") -> dict[str, pd.DataFrame]:
     """Reclaimed acreage: every area, and totals by status, district and scheme.
 
@@ -271,7 +288,8 @@ def reclaim_table(gdf: gpd.GeoDataFrame, *, method: Method = "ellipsoidal") -> d
             "area_mu": round_half_up(float(from_square_metres(m2, "mu")), 2),
             "area_km2": round_half_up(m2 / 1e6, 4),
             "documented": None if documented_m2 is None else f"{value:g} {unit}",
-            "documented_mu": None if documented_m2 is None else round_half_up(documented_m2 / (2000 / 3), 2),
+            "documented_mu": None if documented_m2 is None else round_half_up(
+                float(from_square_metres(documented_m2, "mu")), 2),
             "diff_pct": None if documented_m2 is None else round_half_up(100 * (m2 / documented_m2 - 1), 2),
         })
     tables = {"areas": pd.DataFrame(rows)}
@@ -279,6 +297,7 @@ def reclaim_table(gdf: gpd.GeoDataFrame, *, method: Method = "ellipsoidal") -> d
         if key in gdf.columns:
             grouped = area_table(gdf.fillna({key: "（未注明）"}), by=key, unit="mu", method=method)
             grouped["area_km2"] = [None if v is None else round_half_up(v / 1e6, 4) for v in grouped["area_m2"]]
-            grouped["sum_mu"] = [None if v is None else round_half_up(v / (2000 / 3), 2) for v in grouped["sum_m2"]]
+            grouped["sum_mu"] = [None if v is None else round_half_up(float(from_square_metres(v, "mu")), 2)
+                                 for v in grouped["sum_m2"]]
             tables[f"by_{key}"] = grouped
     return tables

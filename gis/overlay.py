@@ -25,14 +25,24 @@ import geopandas as gpd
 import shapely
 from pyproj import CRS
 
-from gis.area import ellipsoidal_area
-from gis.errors import FieldError, GeometryError, InputError
+from gis.crs import LAYER_CRS
+from gis.errors import FieldError, GeometryError, GisWarning, InputError
+from gis.geometry import (
+    EDGE_TOLERANCE,
+    LINE_TYPES,
+    POINT_TYPES,
+    POLYGON_TYPES,
+    line_length,
+    points_inside,
+    polygon_area,
+)
+from gis.geometry import size as measure_size
 
-_POLY = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
-_LINE = (shapely.GeometryType.LINESTRING, shapely.GeometryType.MULTILINESTRING)
+_POLY = POLYGON_TYPES
+_LINE = LINE_TYPES
 
 
-class OverlayWarning(UserWarning):
+class OverlayWarning(GisWarning):
     """Something was done to the inputs to overlay them: a reprojection, a repair."""
 
 
@@ -45,6 +55,18 @@ def _is_valid(geoms: np.ndarray) -> np.ndarray:
         return np.concatenate(list(pool.map(shapely.is_valid, halves)))
 
 
+def _check_input(gdf: gpd.GeoDataFrame, id_field: str, what: str) -> None:
+    """Refuse an overlay input without features, without the id field or without a CRS."""
+    if len(gdf) == 0:
+        raise InputError(f"{what} holds no features")
+    if id_field not in gdf.columns:
+        known = ", ".join(c for c in gdf.columns if c != gdf.geometry.name)
+        raise FieldError(f"{what} has no id field {id_field!r} (name it with `project_id` / `zone_id`); "
+                         f"fields: {known}")
+    if gdf.crs is None:
+        raise InputError(f"{what} has no CRS")
+
+
 def prepare(gdf: gpd.GeoDataFrame, id_field: str, what: str) -> gpd.GeoDataFrame:
     """Check and normalise one overlay input: ids, CRS (→ EPSG:4326), valid geometry.
 
@@ -52,19 +74,14 @@ def prepare(gdf: gpd.GeoDataFrame, id_field: str, what: str) -> gpd.GeoDataFrame
     reported in an :class:`OverlayWarning` naming the feature; rows without
     geometry are refused.
     """
-    if len(gdf) == 0:
-        raise InputError(f"{what} holds no features")
-    if id_field not in gdf.columns:
-        known = ", ".join(c for c in gdf.columns if c != gdf.geometry.name)
-        raise FieldError(f"{what} has no id field {id_field!r} (use --id-field/--zone-field); fields: {known}")
-    if gdf.crs is None:
-        raise InputError(f"{what} has no CRS")
+    _check_input(gdf, id_field, what)
     ids = gdf[id_field].astype(str)
     values = np.asarray(gdf.geometry.values, dtype=object)
     missing = pd.Series(shapely.is_missing(values) | shapely.is_empty(values), index=gdf.index)
     if missing.any():
         raise GeometryError(f"{what}: feature {ids[missing].iloc[0]!r} has no geometry ({int(missing.sum())} in all)")
-    out = gdf.to_crs(4326) if not CRS.from_user_input(gdf.crs).equals(CRS.from_epsg(4326)) else gdf.copy()
+    same = CRS.from_user_input(gdf.crs).equals(CRS.from_user_input(LAYER_CRS))
+    out = gdf.copy() if same else gdf.to_crs(LAYER_CRS)
     invalid = pd.Series(~_is_valid(np.asarray(out.geometry.values, dtype=object)), index=out.index)
     for ident, geom in zip(ids[invalid], out.geometry[invalid], strict=True):
         warnings.warn(
@@ -74,52 +91,7 @@ def prepare(gdf: gpd.GeoDataFrame, id_field: str, what: str) -> gpd.GeoDataFrame
         )
     if invalid.any():
         repaired = shapely.make_valid(out.geometry[invalid].values)
-        out.loc[invalid, out.geometry.name] = gpd.GeoSeries(repaired, index=out.index[invalid], crs=4326)
-    return out
-
-
-def _parts_of(geoms: np.ndarray, kinds: tuple) -> np.ndarray:
-    """Keep the parts of the given geometry types (lines of a collection, polygons of a piece)."""
-    out = np.empty(len(geoms), dtype=object)
-    type_id = shapely.get_type_id(geoms)
-    direct = np.isin(type_id, kinds)
-    out[direct] = geoms[direct]
-    for i in np.flatnonzero(~direct):
-        parts = shapely.get_parts(geoms[i])
-        keep = [g for g in parts if shapely.get_type_id(g) in kinds]
-        out[i] = shapely.union_all(keep) if keep else None
-    return out
-
-
-def polygon_area(geoms: np.ndarray) -> np.ndarray:
-    """Ellipsoidal area of the polygonal parts of each geometry (0 for lines and points)."""
-    parts = _parts_of(np.asarray(geoms, dtype=object), _POLY)
-    out = np.zeros(len(parts))
-    has = ~(shapely.is_missing(parts) | shapely.is_empty(parts))
-    if has.any():
-        out[has] = ellipsoidal_area(parts[has], crs=4326)
-    return out
-
-
-def line_length(geoms: np.ndarray) -> np.ndarray:
-    """Geodesic length (CGCS2000) of the linear parts of each geometry (0 for the rest)."""
-    from pyproj import Geod
-
-    parts = _parts_of(np.asarray(geoms, dtype=object), _LINE)
-    geod = Geod(ellps="GRS80")
-    return np.array([0.0 if g is None or g.is_empty else geod.geometry_length(g) for g in parts])
-
-
-def _measure(geoms: np.ndarray, kind: np.ndarray | None = None) -> np.ndarray:
-    """Size of each project: area for polygons, length for lines, 0 for points."""
-    kind = shapely.get_type_id(geoms) if kind is None else kind
-    out = np.zeros(len(geoms))
-    poly = np.isin(kind, _POLY)
-    line = np.isin(kind, _LINE)
-    if poly.any():
-        out[poly] = polygon_area(geoms[poly])
-    if line.any():
-        out[line] = line_length(geoms[line])
+        out.loc[invalid, out.geometry.name] = gpd.GeoSeries(repaired, index=out.index[invalid], crs=LAYER_CRS)
     return out
 
 
@@ -143,16 +115,19 @@ def _candidate_pairs(pg: np.ndarray, zg: np.ndarray, kind: np.ndarray) -> tuple[
     bounds = shapely.bounds(pg)
     first = np.column_stack([(bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2])
     zones_out, projects_out, inside_out = [], [], []
+    is_point = np.isin(kind, POINT_TYPES)
+    tol = EDGE_TOLERANCE
     for zi, zone in enumerate(zg):
-        cand = tree.query(zone)
+        zx0, zy0, zx1, zy1 = shapely.bounds(zone)
+        cand = tree.query(shapely.box(zx0 - tol, zy0 - tol, zx1 + tol, zy1 + tol))
         if not len(cand):
             continue
         boundary = shapely.segmentize(shapely.boundary(zone), BOUNDARY_PIECE)
         coords, ring = shapely.get_coordinates(shapely.get_parts(boundary), return_index=True)
         same = ring[1:] == ring[:-1]
         a, b = coords[:-1][same], coords[1:][same]
-        pieces = shapely.box(np.minimum(a[:, 0], b[:, 0]), np.minimum(a[:, 1], b[:, 1]),
-                             np.maximum(a[:, 0], b[:, 0]), np.maximum(a[:, 1], b[:, 1]))
+        pieces = shapely.box(np.minimum(a[:, 0], b[:, 0]) - tol, np.minimum(a[:, 1], b[:, 1]) - tol,
+                             np.maximum(a[:, 0], b[:, 0]) + tol, np.maximum(a[:, 1], b[:, 1]) + tol)
         near = np.zeros(len(pg), dtype=bool)
         near[tree.query(pieces)[1]] = True
         near[~single] = True
@@ -162,7 +137,11 @@ def _candidate_pairs(pg: np.ndarray, zg: np.ndarray, kind: np.ndarray) -> tuple[
         close = cand[near[cand]]
         close_in = shapely.contains(zone, pg[close])
         close_touch = close_in.copy()
-        close_touch[~close_in] = shapely.intersects(zone, pg[close[~close_in]])
+        rest = ~close_in
+        rest_points = rest & is_point[close]
+        close_touch[rest_points] = points_inside(zone, pg[close[rest_points]])  # on the edge, within tolerance
+        rest_other = rest & ~is_point[close]
+        close_touch[rest_other] = shapely.intersects(zone, pg[close[rest_other]])
         keep_far, keep_close = far[far_in], close[close_touch]
         zones_out.append(np.full(len(keep_far) + len(keep_close), zi))
         projects_out.append(np.concatenate([keep_far, keep_close]))
@@ -182,6 +161,7 @@ def overlay(
     min_share: float = 0.0,
     projects_name: str = "projects",
     zones_name: str = "zones",
+    engine="local",
 ) -> pd.DataFrame:
     """Overlay projects on zones.
 
@@ -197,6 +177,9 @@ def overlay(
         zone is still listed with an empty ``zone_id``.
     projects_name, zones_name : str
         How to name the inputs in messages.
+    engine : {"local", "dask"} or gis.engine.Dask
+        Where to compute: this process (default), or partition by partition on a Dask cluster, with the
+        same rows in the same order.
 
     Returns
     -------
@@ -215,6 +198,19 @@ def overlay(
             OverlayWarning,
             stacklevel=2,
         )
+    if isinstance(min_share, bool) or not isinstance(min_share, int | float) or not 0 <= min_share <= 1:
+        raise InputError(f"`min_share` must be a share from 0 to 1, got {min_share!r}")
+    from gis.engine import resolve_engine
+
+    dask = resolve_engine(engine)
+    if dask is not None:
+        from gis.engine import dask_client, overlay_dask
+
+        _check_input(projects, project_id, projects_name)
+        z = prepare(zones, zone_id, zones_name)
+        with dask_client(dask.scheduler, dask.workers) as client:
+            return overlay_dask(projects, z, client=client, project_id=project_id, zone_id=zone_id,
+                                min_share=min_share, progress=dask.progress)
     p = prepare(projects, project_id, projects_name)
     z = prepare(zones, zone_id, zones_name)
     zone_kinds = shapely.get_type_id(z.geometry.values)
@@ -226,7 +222,7 @@ def overlay(
     zid = z[zone_id].astype(str).to_numpy()
     kind = shapely.get_type_id(pg)
     with ThreadPoolExecutor(max_workers=1) as pool:  # sizes are measured while the pairs are found
-        sizing = pool.submit(_measure, pg, kind)
+        sizing = pool.submit(measure_size, pg, kind)
         zi_all, pi_all, inside = _candidate_pairs(pg, zg, kind)
         size = sizing.result()
     is_point = np.isin(kind, (shapely.GeometryType.POINT, shapely.GeometryType.MULTIPOINT))
@@ -245,7 +241,7 @@ def overlay(
             amount_cut[cut_lines] = line_length(pieces[cut_lines])
         amount[cut] = amount_cut
     share = np.zeros(len(zi_all))
-    share[is_point[pi_all]] = 1.0  # intersects: inside or on the boundary
+    share[is_point[pi_all]] = 1.0  # inside, or on the boundary within EDGE_TOLERANCE
     measured = ~is_point[pi_all] & (size[pi_all] > 0)
     share[measured] = np.clip(amount[measured] / size[pi_all][measured], 0.0, 1.0)
     keep = is_point[pi_all] | (amount > 0)
@@ -296,6 +292,8 @@ def zone_composition(
         ``zone_area_m2``.
     """
     z = prepare(zones, zone_id, zones_name)
+    if not np.isin(shapely.get_type_id(z.geometry.values), _POLY).all():
+        raise GeometryError(f"{zones_name} must hold polygons: a zone's composition is a share of its area")
     if field not in layer.columns:
         raise FieldError(f"{layer_name} has no field {field!r}")
     src = prepare(layer.assign(_row=np.arange(len(layer)).astype(str)), "_row", layer_name)
@@ -303,17 +301,17 @@ def zone_composition(
     classes = src.dissolve(by=field, method="unary")
     rows = []
     for ident, zone in zip(z[zone_id].astype(str), z.geometry, strict=True):
-        zone_area = float(ellipsoidal_area([zone], crs=4326)[0])
+        zone_area = float(polygon_area([zone])[0])
         covered = []
         for value, geom in zip(classes.index, classes.geometry, strict=True):
             piece = shapely.intersection(zone, geom)
-            area = float(polygon_area(np.array([piece], dtype=object))[0])
+            area = float(polygon_area([piece])[0])
             if area > 0:
                 rows.append({"zone_id": ident, "class": value, "area_m2": area, "share": area / zone_area,
                              "zone_area_m2": zone_area})
                 covered.append(piece)
         rest = zone.difference(shapely.union_all(covered)) if covered else zone
-        rest_area = float(polygon_area(np.array([rest], dtype=object))[0])
+        rest_area = float(polygon_area([rest])[0])
         if rest_area > 0:
             rows.append({"zone_id": ident, "class": "（未覆盖）", "area_m2": rest_area,
                          "share": rest_area / zone_area, "zone_area_m2": zone_area})

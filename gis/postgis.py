@@ -1,7 +1,7 @@
 """PostGIS as a layer store: read any table or query, write layers in one transaction.
 
 A SOURCE that starts with ``postgresql://`` (or ``postgres://``) is read from
-PostGIS, as a table (``--layer``) or a query (``--sql``); the CRS comes from the
+PostGIS, as a table (``layer``) or a query (``sql``); the CRS comes from the
 geometries' SRID. :func:`write_postgis` writes a layer into a new table inside
 one transaction — create, fill, replace the old table, index — so a write that
 fails halfway leaves the table as it was. Credentials come from the URL or the
@@ -70,7 +70,7 @@ def read_postgis(url: str, *, layer: str | None = None, sql: str | None = None) 
     from sqlalchemy import text
 
     if (layer is None) == (sql is None):
-        raise InputError(f"{safe_url(url)}: say what to read, with --layer TABLE or --sql QUERY")
+        raise InputError(f"{safe_url(url)}: say what to read, with `layer` (a table) or `sql` (a query)")
     query = sql or f"SELECT * FROM {_ident(layer, 'layer')}"
     engine = _engine(url)
     try:

@@ -16,26 +16,29 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from gis.errors import InputError
 from gis.io import atomic_write
 from gis.table import format_table
+from gis.units import from_square_metres, round_half_up
 
 FORMATS: tuple[str, ...] = ("table", "csv", "json")
 
-#: Chinese headers of the text tables.
+#: Chinese headers of every table the toolkit prints or writes for people (terminal, workbook, CSV, PostGIS).
 HEADERS: dict[str, str] = {
     "id": "编号", "name": "名称", "feature": "要素", "features": "要素数", "scheme": "布局方案", "role": "功能",
     "status": "状态", "period": "期限", "district": "所在区", "land_use": "用地用海代码", "parent": "上级",
-    "area_m2": "面积(平方米)", "sum_m2": "直接相加(平方米)", "overlap_m2": "重叠(平方米)",
-    "area_ha": "面积(公顷)", "area_mu": "面积(亩)", "area_km2": "面积(平方公里)", "area_wanmu": "面积(万亩)",
-    "sum_mu": "直接相加(亩)", "documented": "文件面积", "documented_area": "文件面积",
-    "documented_area_unit": "单位", "documented_m2": "文件面积(平方米)", "documented_mu": "文件面积(亩)",
-    "measured_m2": "量算面积(平方米)", "measured_in_unit": "量算面积(同单位)", "diff_pct": "差异(%)",
+    "area_m2": "面积（平方米）", "sum_m2": "直接相加（平方米）", "overlap_m2": "重叠（平方米）",
+    "area_ha": "面积（公顷）", "area_mu": "面积（亩）", "area_km2": "面积（平方公里）", "area_wanmu": "面积（万亩）",
+    "sum_mu": "直接相加（亩）", "documented": "文件面积", "documented_area": "文件面积",
+    "documented_area_unit": "单位", "documented_m2": "文件面积（平方米）", "documented_mu": "文件面积（亩）",
+    "measured_m2": "量算面积（平方米）", "measured_in_unit": "量算面积（同单位）", "diff_pct": "差异（%）",
     "flag": "核对", "total": "合计行",
-    "project_id": "项目编号", "zone_id": "分区编号", "area_inside_m2": "区内面积(平方米)",
-    "area_inside_mu": "区内面积(亩)", "length_inside_m": "区内长度(米)", "share_inside": "区内占比",
-    "project_area_m2": "项目面积(平方米)", "site_id": "选址编号", "site_name": "选址名称", "layer": "图层",
-    "feature_id": "要素编号", "feature_name": "要素名称", "share": "占比", "rule": "规则", "verdict": "结论",
-    "source": "出处", "detail": "说明", "class": "类别", "zone_area_m2": "分区面积(平方米)",
+    "project_id": "项目编号", "project_name": "项目名称", "zone_id": "分区编号", "zone_name": "分区名称",
+    "area_inside_m2": "区内面积（平方米）", "area_inside_mu": "区内面积（亩）", "length_inside_m": "区内长度（米）",
+    "share_inside": "区内占比", "project_area_m2": "项目面积（平方米）", "site_id": "选址编号",
+    "site_name": "选址名称", "layer": "图层", "feature_id": "要素编号", "feature_name": "要素名称", "share": "占比",
+    "rule": "规则", "verdict": "结论", "source": "出处", "detail": "说明", "text": "条文", "class": "类别",
+    "zone_area_m2": "分区面积（平方米）", "subject_ids": "涉及要素", "failing_ids": "未通过要素",
 }
 
 
@@ -91,7 +94,7 @@ def render(table: pd.DataFrame, fmt: str, *, title: str | None = None, headers: 
         table.to_csv(buffer, index=False, lineterminator="\n")
         return buffer.getvalue()
     if fmt != "table":
-        raise ValueError(f"unknown format {fmt!r}")
+        raise InputError(f"unknown `format` {fmt!r}; formats: {', '.join(FORMATS)}")
     shown = table.drop(columns=[c for c in ("total",) if c in table.columns])
     rows = [[_clean(v) for v in row] for row in shown.itertuples(index=False)]
     text = format_table([headers.get(c, c) for c in shown.columns], rows)
@@ -112,3 +115,24 @@ def emit(text: str, output: str | os.PathLike[str] | None, *, fmt: str, overwrit
         return
     with atomic_write(output, overwrite=overwrite) as handle:
         handle.write(text)
+
+
+def for_terminal(table: pd.DataFrame, *, mu_of: tuple[str, ...] = ("area_m2", "area_inside_m2")) -> pd.DataFrame:
+    """Return a result table as the terminal shows it: 亩 beside the m² columns, figures rounded.
+
+    For each column of ``mu_of`` present, a ``…_mu`` column (亩, 2 decimals) is
+    added after it unless the table has one; ``…_m2`` columns are rounded to 2
+    decimals and shares to 4, half-up (:func:`gis.units.round_half_up`).
+    """
+    out = table.copy()
+    for col in mu_of:
+        mu = col[: -len("_m2")] + "_mu"
+        if col in out.columns and mu not in out.columns:
+            values = [None if pd.isna(v) else round_half_up(float(from_square_metres(float(v), "mu")), 2)
+                      for v in out[col]]
+            out.insert(out.columns.get_loc(col) + 1, mu, values)
+    for col in out.columns:
+        digits = 2 if col.endswith("_m2") or col.endswith("_m") else 4 if col.startswith("share") else None
+        if digits is not None and pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = [None if pd.isna(v) else round_half_up(float(v), digits) for v in out[col]]
+    return out

@@ -10,23 +10,35 @@ candidate site.
 
 from __future__ import annotations
 
-import tomllib
+import os
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 import geopandas as gpd
 import shapely
 
-from gis.area import ellipsoidal_area
-from gis.layers import list_layers, read_layer
-from gis.overlay import line_length, polygon_area
+from gis.config import Table, load_toml
+from gis.crs import LAYER_CRS
+from gis.errors import ConfigError
+from gis.geometry import INSIDE_SHARE, polygon_area
+from gis.geometry import share_inside as _share_inside
+from gis.layers import read_layers
+from gis.units import from_square_metres
 
 PASS, FAIL, UNKNOWN = "通过", "不通过", "无法判断"
-#: Share of a subject that must lie inside its target to count as inside.
-INSIDE_SHARE = 0.999
+#: The tests a rule may name, with the keys each needs beyond the common ones.
+TESTS: dict[str, tuple[str, ...]] = {
+    "within": ("targets", "no_subjects"),
+    "within_keyword": ("keywords", "no_subjects"),
+    "disjoint": ("no_subjects",),
+    "share_at_least": ("share_field", "minimum", "no_field"),
+    "annual_supply": ("minimum_mu", "no_field"),
+}
+_COMMON = ("id", "source", "text", "test", "subjects")
+_OPTIONAL = ("site_applies", "not_followed_by")
 
 
 @dataclass
@@ -49,17 +61,65 @@ class RuleResult:
         }
 
 
-def load_rules() -> list[dict]:
-    """Return the rule records of ``gis/rules.toml``."""
-    text = (resources.files("gis") / "rules.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)["rule"]
+def rules_path() -> Path:
+    """Return the rules file: ``$GIS_RULES`` if set, else the ``rules.toml`` shipped with the package."""
+    env = os.environ.get("GIS_RULES")
+    return Path(env) if env else Path(str(resources.files("gis") / "rules.toml"))
+
+
+def load_rules(path: str | os.PathLike[str] | None = None) -> list[dict]:
+    """Return the checked rule records of a rules file (default :func:`rules_path`).
+
+    Raises
+    ------
+    ConfigError
+        One line naming the file, the rule and the key, for a file that cannot be used.
+    """
+    path = Path(path) if path is not None else rules_path()
+    top = Table(load_toml(path), path)
+    records = top.items("rule")
+    top.done()
+    rules, seen = [], set()
+    for number, raw in enumerate(records, start=1):
+        ident = raw.get("id") if isinstance(raw, dict) else None
+        t = Table(raw, path, f"rule {number}" + (f" ({ident})" if isinstance(ident, str) else ""))
+        test = t.text("test", choices=tuple(TESTS))
+        for key in ("id", "source", "text"):
+            t.text(key)
+        subjects = t.table("subjects")
+        s = Table(subjects, path, f"{t.where}: subjects")
+        layers = s.items("layers")
+        if not layers or not all(isinstance(v, str) for v in layers):
+            raise s.fail("`layers` must list layer names")
+        s.table("where", {})
+        for key in ("exclude_under", "under"):
+            value = s.items(key, [])
+            if not all(isinstance(v, str) for v in value):
+                raise s.fail(f"`{key}` must list feature ids")
+        s.done()
+        for key in TESTS[test]:
+            if key in ("minimum", "minimum_mu"):
+                t.number(key, minimum=0)
+            elif key in ("targets", "keywords"):
+                if not t.items(key):
+                    raise t.fail(f"`{key}` is empty")
+            else:
+                t.text(key)
+        for key in _OPTIONAL:
+            t.raw(key)
+        t.done()
+        if raw["id"] in seen:
+            raise t.fail(f"`id` {raw['id']!r} is used twice")
+        seen.add(raw["id"])
+        rules.append(dict(raw))
+    return rules
 
 
 class Index:
     """All features of the given layers by id, with their parents' tree."""
 
     def __init__(self, layers: dict[str, gpd.GeoDataFrame]) -> None:
-        self.layers = {name: gdf.to_crs(4326) for name, gdf in layers.items()}
+        self.layers = {name: gdf.to_crs(LAYER_CRS) for name, gdf in layers.items()}
         self.geometry: dict[str, object] = {}
         self.children: dict[str, list[str]] = {}
         for gdf in self.layers.values():
@@ -130,9 +190,9 @@ def select(spec: dict, index: Index) -> gpd.GeoDataFrame:
         picked = gdf[_matches(gdf, spec.get("where", {}), index)]
         frames.append(picked.assign(layer=name))
     if not frames:
-        return gpd.GeoDataFrame({"id": [], "layer": []}, geometry=[], crs=4326)
+        return gpd.GeoDataFrame({"id": [], "layer": []}, geometry=[], crs=LAYER_CRS)
     subjects = pd.concat(frames, ignore_index=True)
-    subjects = gpd.GeoDataFrame(subjects, geometry="geometry", crs=4326)
+    subjects = gpd.GeoDataFrame(subjects, geometry="geometry", crs=LAYER_CRS)
     if spec.get("exclude_under"):
         subjects = subjects[~subjects["id"].astype(str).isin(index.descendants(spec["exclude_under"]))]
     if spec.get("under"):
@@ -142,19 +202,10 @@ def select(spec: dict, index: Index) -> gpd.GeoDataFrame:
 
 
 def share_inside(geom, container) -> float:
-    """Share of ``geom`` inside ``container``: of its area, its length, or 1/0 for a point."""
-    if container is None or geom is None or geom.is_empty:
+    """Share of one geometry inside ``container`` (see :func:`gis.geometry.share_inside`)."""
+    if geom is None:
         return 0.0
-    kind = shapely.get_type_id(geom)
-    if kind in (shapely.GeometryType.POINT, shapely.GeometryType.MULTIPOINT):
-        return 1.0 if container.buffer(1e-7).covers(geom) else 0.0
-    piece = np.array([shapely.intersection(geom, container)], dtype=object)
-    whole = np.array([geom], dtype=object)
-    if kind in (shapely.GeometryType.LINESTRING, shapely.GeometryType.MULTILINESTRING):
-        total = line_length(whole)[0]
-        return float(line_length(piece)[0] / total) if total else 0.0
-    total = polygon_area(whole)[0]
-    return float(polygon_area(piece)[0] / total) if total else 0.0
+    return float(_share_inside([geom], container)[0])
 
 
 def _label(row) -> str:
@@ -222,7 +273,7 @@ def _disjoint(rule: dict, subjects: gpd.GeoDataFrame) -> RuleResult:
     for i in range(len(rows)):
         for j in range(i + 1, len(rows)):
             piece = shapely.intersection(rows[i].geometry, rows[j].geometry)
-            area = float(polygon_area(np.array([piece], dtype=object))[0])
+            area = float(polygon_area([piece])[0])
             if area > 1.0:  # m²: more than rounding slivers
                 overlaps.append(f"{rows[i].id} ∩ {rows[j].id} = {area:,.0f} m²")
     base = {"id": rule["id"], "source": rule["source"], "text": rule["text"],
@@ -238,8 +289,9 @@ def _needs_field(rule: dict, subjects: gpd.GeoDataFrame, field_name: str) -> Rul
     drawn = subjects[subjects.geom_type.isin(["Polygon", "MultiPolygon"])]
     figure = ""
     if len(drawn):
-        dissolved = float(ellipsoidal_area([drawn.geometry.union_all()], crs=4326)[0])
-        figure = f" (industrial land drawn in the selected features: {dissolved / (2000 / 3):,.0f} 亩, dissolved)"
+        dissolved = float(polygon_area([drawn.geometry.union_all()])[0])
+        figure = (f" (industrial land drawn in the selected features: {from_square_metres(dissolved, 'mu'):,.0f} 亩,"
+                  " dissolved)")
     return RuleResult(id=rule["id"], source=rule["source"], text=rule["text"], verdict=UNKNOWN,
                       detail=rule["no_field"] + figure, features=list(subjects["id"].astype(str)))
 
@@ -248,7 +300,7 @@ def _share_at_least(rule: dict, subjects: gpd.GeoDataFrame) -> RuleResult:
     missing = _needs_field(rule, subjects, rule["share_field"])
     if missing:
         return missing
-    areas = ellipsoidal_area(subjects[subjects.geom_type.isin(["Polygon", "MultiPolygon"])])
+    areas = polygon_area(subjects[subjects.geom_type.isin(["Polygon", "MultiPolygon"])])
     flags = subjects[subjects.geom_type.isin(["Polygon", "MultiPolygon"])][rule["share_field"]].fillna(False)
     share = float(areas[flags.astype(bool).to_numpy()].sum() / areas.sum()) if areas.sum() else 0.0
     verdict = PASS if share >= rule["minimum"] else FAIL
@@ -262,7 +314,8 @@ def _annual_supply(rule: dict, subjects: gpd.GeoDataFrame) -> RuleResult:
     if missing:
         return missing
     polys = subjects[subjects.geom_type.isin(["Polygon", "MultiPolygon"]) & subjects["supply_year"].notna()]
-    per_year = pd.Series(ellipsoidal_area(polys) / (2000 / 3), index=polys.index).groupby(polys["supply_year"]).sum()
+    per_year = pd.Series(from_square_metres(polygon_area(polys), "mu"), index=polys.index)
+    per_year = per_year.groupby(polys["supply_year"]).sum()
     short = per_year[per_year < rule["minimum_mu"]]
     detail = "; ".join(f"{int(y)}: {v:,.0f} 亩" for y, v in per_year.items())
     verdict = FAIL if len(short) else PASS
@@ -288,12 +341,12 @@ def evaluate(rule: dict, index: Index, subjects: gpd.GeoDataFrame | None = None)
         return _within(rule, subjects, index)
     if test == "disjoint":
         return _disjoint(rule, subjects)
-    raise ValueError(f"rule {rule['id']}: unknown test {test!r}")
+    raise ConfigError(f"rule {rule['id']}: unknown test {test!r}; tests: {', '.join(TESTS)}")
 
 
 def shipped_index() -> Index:
     """Return an :class:`Index` of all shipped layers."""
-    return Index({name: read_layer(name) for name in list_layers()})
+    return Index(read_layers())
 
 
 def check_rules(index: Index | None = None, rules: list[dict] | None = None) -> list[RuleResult]:
@@ -310,7 +363,7 @@ def rules_for_site(site: pd.Series, index: Index, rules: list[dict] | None = Non
     keyword rule, when the site's name names one of the rule's places.
     """
     results = []
-    frame = gpd.GeoDataFrame([site], geometry="geometry", crs=4326)
+    frame = gpd.GeoDataFrame([site], geometry="geometry", crs=LAYER_CRS)
     for rule in rules or load_rules():
         applies = rule.get("site_applies")
         if rule["test"] == "within_keyword":

@@ -15,10 +15,10 @@ import geopandas as gpd
 
 from gis.overlay import overlay, prepare
 from gis.rules import Index, load_rules, rules_for_site, shipped_index
+from gis.units import from_square_metres, round_half_up
 
 #: The layers a site is reviewed against, with their Chinese names.
 REVIEW_LAYERS: dict[str, str] = {"zones": "功能分区", "platforms": "产业平台", "reclamation": "围垦区"}
-MU = 2000 / 3
 
 
 def site_report(sites: gpd.GeoDataFrame, *, id_field: str = "id", what: str = "sites",
@@ -58,9 +58,10 @@ def site_report(sites: gpd.GeoDataFrame, *, id_field: str = "id", what: str = "s
             overlap_rows.append({
                 "site_id": row.project_id, "site_name": name_of[row.project_id], "layer": label,
                 "feature_id": row.zone_id, "feature_name": feature_name.get(row.zone_id),
-                "area_m2": round(float(row.area_inside_m2), 2) if areal else None,
-                "area_mu": round(float(row.area_inside_m2) / MU, 2) if areal else None,
-                "share": round(float(row.share_inside), 4),
+                "area_m2": round_half_up(float(row.area_inside_m2), 2) if areal else None,
+                "area_mu": round_half_up(float(from_square_metres(float(row.area_inside_m2), "mu")), 2)
+                if areal else None,
+                "share": round_half_up(float(row.share_inside), 4),
             })
     overlaps = pd.DataFrame(overlap_rows, columns=["site_id", "site_name", "layer", "feature_id", "feature_name",
                                                    "area_m2", "area_mu", "share"])

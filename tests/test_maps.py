@@ -10,7 +10,8 @@ import pytest
 
 from gis.errors import InputError
 from gis.layers import read_layer
-from gis.maps import _select, list_maps, load_definition, measure_folder, render_file, render_map
+from gis.mapdef import MapDefinition
+from gis.maps import list_maps, load_definition, measure_folder, render_file, render_map
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -43,8 +44,8 @@ def open_page(browser, path: Path):
     return page
 
 
-def expected_features(definition: dict) -> int:
-    return sum(len(_select(read_layer(spec["source"]), spec.get("where", {}))) for spec in definition["layer"])
+def expected_features(definition: MapDefinition) -> int:
+    return sum(len(layer.select(read_layer(layer.source))) for layer in definition.layers)
 
 
 def test_measuring_tool_is_installed():
@@ -63,19 +64,19 @@ def test_every_map_renders_offline_with_legend_popups_and_tools(browser, tmp_pat
         drawn = page.locator("path.leaflet-interactive").count()
         assert drawn == expected_features(definition)
         legend = page.locator(".gis-legend").inner_text()
-        for _, _, label in (c for spec in definition["layer"] for c in spec["classes"]):
+        for label in (c.label for layer in definition.layers for c in layer.classes):
             if label.split("（")[0] in legend:
                 break
         else:
             pytest.fail(f"legend shows none of the class labels: {legend}")
         assert "示意" in page.locator(".gis-note").inner_text()
-        assert definition["title"] in page.locator(".gis-title").inner_text()
+        assert definition.title in page.locator(".gis-title").inner_text()
         assert page.locator(".leaflet-control-scale").count() == 1
         assert page.locator(".leaflet-control-measure").count() == 1
         assert page.locator(".leaflet-control-layers").count() == 1
         assert "OpenStreetMap" in page.locator(".gis-attribution").inner_text()
         # Clicking a polygon opens its popup with the area in 亩.
-        polygons = [spec for spec in definition["layer"] if spec.get("kind", "polygon") == "polygon"]
+        polygons = [layer for layer in definition.layers if layer.kind == "polygon"]
         if polygons:
             page.locator("path.leaflet-interactive").last.dispatch_event("click")
             page.wait_for_selector(".leaflet-popup-content", timeout=3000)
@@ -110,9 +111,11 @@ def test_hostile_names_render_as_text_and_never_run(browser, tmp_path, monkeypat
         title = page.title()
         for i in range(page.locator("path.leaflet-interactive").count()):
             page.locator("path.leaflet-interactive").nth(i).dispatch_event("click")
-        page.locator("path.leaflet-interactive").last.hover(force=True)
-        page.wait_for_timeout(300)
-        popup = page.locator(".leaflet-popup-content").inner_text()
+        # Tooltips open on mouseover: fire it on the element itself (no pointer geometry, nothing off-screen).
+        page.locator("path.leaflet-interactive").last.dispatch_event("mouseover")
+        page.locator(".leaflet-popup-content").first.wait_for(state="attached")
+        page.locator(".leaflet-tooltip").first.wait_for(state="attached")
+        popup = "\n".join(page.locator(".leaflet-popup-content").all_inner_texts())
         assert any(p in popup for p in HOSTILE), popup  # shown as text
         labels = page.locator(".gis-label").all_inner_texts()
         assert any("<img src=x" in t for t in labels)
