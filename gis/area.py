@@ -151,7 +151,7 @@ def ellipsoidal_area(data, crs=None) -> np.ndarray:
     28381103.77
     """
     series = _as_geoseries(data, crs)
-    geoms = _lonlat(series)
+    geoms = _unwrap_antimeridian(_lonlat(series))
     _require_polygon_array(geoms)
     result = np.zeros(len(geoms))
     # Fast path: plain polygons without holes are one ring each, and
@@ -182,6 +182,34 @@ def ellipsoidal_area(data, crs=None) -> np.ndarray:
     if (~simple).any():
         result[~simple] = _area_with_holes(geoms[~simple])
     return result
+
+
+def crosses_antimeridian(geoms: np.ndarray) -> np.ndarray:
+    """Return, per lon/lat geometry, whether it spans more than 180° of longitude (it crosses ±180°).
+
+    A parcel cannot be half the world wide: such a geometry is one whose
+    vertices jump from +179.9° to −179.9°, as files near the antimeridian store them.
+    """
+    bounds = shapely.bounds(geoms)
+    with np.errstate(invalid="ignore"):
+        return (bounds[:, 2] - bounds[:, 0]) > 180
+
+
+def _no_plane_across_antimeridian(geoms: np.ndarray) -> None:
+    if crosses_antimeridian(geoms).any():
+        raise CRSError("a polygon crosses the antimeridian (±180°): no Gauss-Krüger plane holds it; "
+                       "measure it with `method` ellipsoidal or geodesic")
+
+
+def _unwrap_antimeridian(geoms: np.ndarray) -> np.ndarray:
+    """Shift the western longitudes of geometries that cross ±180° by +360°, so their edges are short."""
+    wraps = crosses_antimeridian(geoms)
+    if not wraps.any():
+        return geoms
+    out = geoms.copy()
+    out[wraps] = shapely.transform(geoms[wraps], lambda xy: np.column_stack([np.where(xy[:, 0] < 0, xy[:, 0] + 360,
+                                                                                       xy[:, 0]), xy[:, 1]]))
+    return out
 
 
 def _ring_areas(coords: np.ndarray, ring_of: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -251,7 +279,7 @@ def geodesic_area(data, crs=None) -> np.ndarray:
     """
     series = _as_geoseries(data, crs)
     require_polygons(series)
-    oriented = shapely.orient_polygons(_lonlat(series), exterior_cw=False)
+    oriented = shapely.orient_polygons(_unwrap_antimeridian(_lonlat(series)), exterior_cw=False)
     return np.array([_GEOD.geometry_area_perimeter(g)[0] for g in oriented], dtype=float)
 
 
@@ -265,10 +293,15 @@ def planar_crs_for(data, crs=None) -> CRS:
     4549
     """
     series = _as_geoseries(data, crs)
-    minx, _, maxx, _ = series.to_crs(CGCS2000).total_bounds
+    geoms = _lonlat(series)
+    _no_plane_across_antimeridian(geoms)
+    minx, _, maxx, _ = shapely.total_bounds(geoms)
     if not np.isfinite(minx):
         return CRS.from_epsg(4549)
-    return CRS.from_epsg(gk_epsg_for_longitude((minx + maxx) / 2))
+    centre = (minx + maxx) / 2
+    if not 73.5 <= centre < 136.5:
+        raise CRSError(f"the data lie at {centre:.1f}°E, outside China's Gauss-Krüger zones; give `planar_crs`")
+    return CRS.from_epsg(gk_epsg_for_longitude(centre))
 
 
 def planar_area(data, crs=None, *, planar_crs=None) -> np.ndarray:
@@ -292,6 +325,7 @@ def planar_area(data, crs=None, *, planar_crs=None) -> np.ndarray:
     """
     series = _as_geoseries(data, crs)
     require_polygons(series)
+    _no_plane_across_antimeridian(_lonlat(series))
     target = planar_crs_for(series) if planar_crs is None else parse_crs(planar_crs)
     if not target.is_projected:
         raise CRSError(f"planar areas need a projected CRS, got {target.name}")

@@ -28,8 +28,8 @@ from gis import __version__
 from gis.area import METHODS, planar_crs_for
 from gis.build import build_site
 from gis.check import check_layers, summarize
-from gis.errors import ConfigError, GisError
-from gis.io import atomic_write
+from gis.errors import ConfigError, GisError, GisWarning
+from gis.io import atomic_write, protect_inputs
 from gis.layers import is_file_argument, layer_summary, list_layers, open_source, read_layers
 from gis.mapdef import is_definition_path, list_maps, load_definition
 from gis.maps import BASEMAPS, render_file, render_map
@@ -37,6 +37,7 @@ from gis.measure import area_table, reclaim_table, reconcile
 from gis.overlay import overlay, zone_composition
 from gis.report import FORMATS, drop_empty, emit, for_terminal, records, render
 from gis.rules import check_rules
+from gis.safe import inert
 from gis.site import site_report, site_report_markdown
 from gis.table import format_table
 from gis.units import LABELS, SQUARE_METRES
@@ -72,7 +73,7 @@ def cli_message(text: str) -> str:
 
 
 def _note(message: str) -> None:
-    print(f"gis: {cli_message(message)}", file=sys.stderr)
+    print(f"gis: {inert(cli_message(message))}", file=sys.stderr)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -87,10 +88,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         layers[name] = gdf
     problems = check_layers(layers, tolerance=args.tolerance)
     for problem in problems:
-        print(problem)
-    checked = ", ".join(layers)
+        print(inert(problem))
+    checked = inert(", ".join(layers))
     if problems:
-        print(f"gis check: {len(problems)} problem(s) ({summarize(problems)}) in {checked}", file=sys.stderr)
+        print(f"gis check: {len(problems)} problem(s) ({inert(summarize(problems))}) in {checked}", file=sys.stderr)
         return 1
     features = sum(len(g) for g in layers.values())
     print(f"gis check: {features} features in {len(layers)} layer(s) pass ({checked})")
@@ -202,7 +203,8 @@ class _Warnings:
     def __exit__(self, *exc):
         self._ctx.__exit__(*exc)
         for w in self._caught:
-            print(f"gis: warning: {cli_message(str(w.message))}", file=sys.stderr)
+            if issubclass(w.category, GisWarning):  # the libraries' own warnings are not for planners
+                print(f"gis: warning: {inert(cli_message(str(w.message)))}", file=sys.stderr)
         return False
 
 
@@ -247,9 +249,9 @@ def cmd_rules(args: argparse.Namespace) -> int:
         return 0
     lines = []
     for r in results:
-        lines.append(f"[{r.verdict}] {r.id}  ({r.source})")
-        lines.append(f"    {r.text}")
-        lines.append(f"    {r.detail}")
+        lines.append(inert(f"[{r.verdict}] {r.id}  ({r.source})"))
+        lines.append(f"    {inert(r.text)}")
+        lines.append(f"    {inert(r.detail)}")
     counts = table["verdict"].value_counts()
     lines.append("合计: " + ", ".join(f"{v} {int(counts.get(v, 0))}" for v in ("通过", "不通过", "无法判断")))
     emit("\n".join(lines) + "\n", args.output, fmt="table", overwrite=args.overwrite)
@@ -289,7 +291,7 @@ def cmd_map(args: argparse.Namespace) -> int:
         page = render_map(load_definition(args.source), basemap=args.basemap, tianditu_key=key)
     with atomic_write(args.output, overwrite=args.overwrite) as handle:
         handle.write(page)
-    print(f"wrote {args.output} ({len(page.encode()) // 1024} KB)")
+    print(f"wrote {inert(args.output)} ({len(page.encode()) // 1024} KB)")
     return 0
 
 
@@ -299,7 +301,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     with _Warnings():
         written = build_site(Path(args.output), basemap=args.basemap, tianditu_key=key, overwrite=args.overwrite)
     for path in written:
-        print(f"wrote {path}")
+        print(f"wrote {inert(path)}")
     return 0
 
 
@@ -319,15 +321,15 @@ def cmd_import(args: argparse.Namespace) -> int:
     if report.unmapped_source:
         _note("kept as they are (not in the schema): " + ", ".join(report.unmapped_source))
     path = write_import(gdf, args.output, name=Path(args.output).stem, overwrite=args.overwrite)
-    print(f"wrote {path} ({report.features} features)")
+    print(f"wrote {inert(path)} ({report.features} features)")
     if report.problems:
         for problem in report.problems:
-            print(problem)
+            print(inert(problem))
         missing = ", ".join(report.missing_schema) or "none"
-        print(f"gis import: the layer does not pass gis check against the {args.schema} schema "
+        print(f"gis import: the layer does not pass gis check against the {inert(args.schema)} schema "
               f"({len(report.problems)} problem(s) above; missing fields: {missing})", file=sys.stderr)
         return 1
-    print(f"gis import: the layer passes gis check against the {args.schema} schema")
+    print(f"gis import: the layer passes gis check against the {inert(args.schema)} schema")
     return 0
 
 
@@ -336,7 +338,7 @@ def cmd_figure(args: argparse.Namespace) -> int:
     from gis.figure import render_figure
 
     path = render_figure(args.name, args.output, overwrite=args.overwrite, dpi=args.dpi)
-    print(f"wrote {path}")
+    print(f"wrote {inert(path)}")
     return 0
 
 
@@ -374,7 +376,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                     rows = write_postgis(sheets[report.sheet], args.postgis, report.table)
                     written.append(f"{safe_url(args.postgis)} table {report.table} ({rows} rows)")
     for path in written:
-        print(f"wrote {path}")
+        print(f"wrote {inert(path)}")
     return 0
 
 
@@ -588,7 +590,7 @@ class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line, ``gis: error: …``, exit 2 (sub-commands inherit it)."""
 
     def error(self, message: str):
-        self.exit(2, f"gis: error: {self.prog.removeprefix('gis ')}: {message}\n")
+        self.exit(2, f"gis: error: {inert(self.prog.removeprefix('gis '))}: {inert(message)}\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -596,15 +598,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        with protect_inputs(), _Warnings():  # no command writes over its own input; warnings as one line each
+            return int(args.func(args) or 0)
     except ConfigError as exc:  # names the keys of a file, not parameters
-        print(f"gis: error: {exc}", file=sys.stderr)
+        print(f"gis: error: {inert(exc)}", file=sys.stderr)
         return 2
     except GisError as exc:
-        print(f"gis: error: {cli_message(str(exc))}", file=sys.stderr)
+        print(f"gis: error: {inert(cli_message(str(exc)))}", file=sys.stderr)
         return 2
-    except (OSError, MemoryError) as exc:
-        print(f"gis: error: {exc}", file=sys.stderr)
+    except MemoryError:
+        print("gis: error: out of memory", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"gis: error: {inert(where)}{inert(exc.strerror or exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("gis: interrupted", file=sys.stderr)

@@ -217,3 +217,63 @@ def gcj02_to_wgs84(lon, lat, *, tolerance: float = 1e-10, max_iterations: int = 
         if np.all(np.abs(rlon) < tolerance) and np.all(np.abs(rlat) < tolerance):
             break
     return wlon, wlat
+
+
+def coordinates_misfit(bounds: tuple[float, float, float, float], crs: CRS) -> str | None:
+    """Say why coordinates with these bounds cannot be in ``crs``, or return ``None`` when they can.
+
+    A geographic CRS needs longitudes within ±180° and latitudes within ±90°. A
+    projected CRS needs coordinates near its area of use: they must fall within
+    that area's projected box widened by its own size on every side (generous,
+    so that data just beyond a Gauss-Krüger zone still passes), which catches
+    longitude/latitude declared as metres and Gauss-Krüger coordinates with or
+    without the zone prefix declared as the other.
+
+    Parameters
+    ----------
+    bounds : tuple of float
+        ``(minx, miny, maxx, maxy)`` of the data as stored.
+    crs : pyproj.CRS
+        The CRS the data are said to be in.
+
+    Returns
+    -------
+    str or None
+        A reason, naming the coordinates and what they look like.
+
+    Examples
+    --------
+    >>> coordinates_misfit((120.6, 27.9, 120.7, 28.0), CRS.from_epsg(4549)) is not None
+    True
+    >>> coordinates_misfit((560000, 3090000, 570000, 3100000), CRS.from_epsg(4549)) is None
+    True
+    """
+    minx, miny, maxx, maxy = (float(b) for b in bounds)
+    if not np.all(np.isfinite([minx, miny, maxx, maxy])):
+        return None
+    guesses = guess_crs((minx, miny, maxx, maxy))
+    hint = f"; they look like {guesses[0]}" if guesses else ""
+    if crs.is_geographic:
+        if -180 <= minx <= maxx <= 180 and (miny < -90 or maxy > 90):
+            return (f"latitudes reach {max(abs(miny), abs(maxy)):.1f}° in {crs.name}: longitude and latitude "
+                    "look swapped (x must hold the longitude)")
+        if min(minx, miny) < -180 or max(maxx, maxy) > 180:
+            return f"{crs.name} is in degrees but coordinates reach {max(abs(minx), abs(maxx)):.0f}{hint}"
+        return None
+    area = crs.area_of_use
+    if area is None or not crs.is_projected:
+        return None
+    from pyproj import Transformer
+
+    try:
+        transformer = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+        x0, y0, x1, y1 = transformer.transform_bounds(area.west, area.south, area.east, area.north)
+    except Exception:
+        return None
+    if not np.all(np.isfinite([x0, y0, x1, y1])):
+        return None
+    width, height = x1 - x0, y1 - y0
+    if minx >= x0 - width and maxx <= x1 + width and miny >= y0 - height and maxy <= y1 + height:
+        return None
+    return (f"coordinates x {minx:.6g}…{maxx:.6g}, y {miny:.6g}…{maxy:.6g} cannot be in {crs.name} "
+            f"(its area of use is {area.name}){hint}")

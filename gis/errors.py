@@ -50,6 +50,10 @@ class ConfigError(InputError):
     """
 
 
+class WriteError(GisError, OSError):
+    """An output that cannot be written (a full disk, no permission); the previous output is left as it was."""
+
+
 class FontError(GisError, RuntimeError):
     """A system font the toolkit needs (a CJK font for Chinese figures) is not installed."""
 

@@ -39,6 +39,7 @@ import pyogrio
 
 from gis.errors import GisWarning
 from gis.io import atomic_path, atomic_write, geojson_text, refuse_existing
+from gis.report import csv_text
 
 #: Longest text a .dbf field holds, in bytes.
 DBF_TEXT_BYTES = 254
@@ -187,7 +188,10 @@ def write_shapefiles(layers: Mapping[str, gpd.GeoDataFrame], folder: str | os.Pa
     with atomic_path(out / ".shapefiles", directory=True, overwrite=True) as tmp:
         for name, gdf in layers.items():
             _write_shapefile_set(name, gdf, tmp)
-        for part in sorted(tmp.iterdir()):
+        parts = sorted(tmp.iterdir())
+        for part in parts:
+            refuse_existing(out / part.name, overwrite)
+        for part in parts:
             os.replace(part, out / part.name)
             written.append(out / part.name)
     with contextlib.suppress(OSError):  # the staging folder, empty now, was renamed into place
@@ -239,11 +243,27 @@ def write_tables(tables: Mapping[str, pd.DataFrame], path: str | os.PathLike[str
         with atomic_path(dest, overwrite=overwrite) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
             for sheet, table in tables.items():
                 table.to_excel(writer, sheet_name=sheet, index=False)
+                text_cells(writer.sheets[sheet])
         return [dest]
     written = []
     for sheet, table in tables.items():
         target = dest / f"{sheet}.csv"
         with atomic_write(target, overwrite=overwrite, mode="wb") as handle:
-            handle.write(table.to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))
+            handle.write(csv_text(table).encode("utf-8-sig"))
         written.append(target)
     return written
+
+
+def text_cells(worksheet) -> int:
+    """Store every cell that openpyxl took for a formula as the text it is; return how many.
+
+    openpyxl writes a string beginning with ``=`` as a live formula; attribute text
+    is data, so such a cell is stored as a string (shown as typed, never run).
+    """
+    count = 0
+    for row in worksheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
+                count += 1
+    return count

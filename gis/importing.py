@@ -12,6 +12,7 @@ it passes ``gis check``, and if not, exactly why.
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ from gis import schema
 from gis.check import Problem, check_layers
 from gis.crs import GCJ02_NAMES, LAYER_CRS, gcj02_to_wgs84, guess_crs, parse_crs
 from gis.errors import CRSError, DataSourceError, FieldError, GeometryError, InputError
-from gis.io import read_vector, write_geojson
+from gis.io import encoding_name, read_vector, write_geojson
 
 BD09_NAMES = frozenset({"bd09", "bd-09", "bd_09", "baidu"})
 TABLE_SUFFIXES = (".csv", ".xlsx", ".xls")
@@ -56,14 +57,27 @@ def bd09_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return z * np.cos(theta), z * np.sin(theta)
 
 
-def _read_table(path: Path, declared: bool, x_field: str | None, y_field: str | None) -> gpd.GeoDataFrame:
+def _read_table(path: Path, declared: bool, x_field: str | None, y_field: str | None,
+                encoding: str | None = None) -> gpd.GeoDataFrame:
     try:
-        table = pd.read_excel(path) if path.suffix.lower() in (".xlsx", ".xls") else pd.read_csv(
-            path, encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        table = pd.read_csv(path, encoding="gb18030")
+        if path.suffix.lower() in (".xlsx", ".xls"):
+            table = pd.read_excel(path)
+        else:
+            raw = path.read_bytes()
+            if encoding:
+                name = encoding_name(encoding)
+            else:
+                name = next((e for e in ("utf-8-sig", "gb18030") if _decodes(raw, e)), None)
+                if name is None:
+                    raise DataSourceError(f"{path}: the text is neither UTF-8 nor GBK/GB18030; "
+                                          "name its encoding with `encoding`")
+            table = pd.read_csv(io.BytesIO(raw), encoding=name)
+    except DataSourceError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise DataSourceError(f"{path}: the text is not {encoding} (`encoding`): {exc.reason}") from None
     except Exception as exc:
-        raise DataSourceError(f"{path}: cannot read it as a table: {str(exc).splitlines()[0]}") from None
+        raise DataSourceError(f"{path}: cannot read it as a table: {str(exc).strip().splitlines()[0]}") from None
     lowered = {str(c).strip().lower(): c for c in table.columns}
     xcol = x_field or next((lowered[n] for n in LON_NAMES if n in lowered), None)
     ycol = y_field or next((lowered[n] for n in LAT_NAMES if n in lowered), None)
@@ -82,6 +96,14 @@ def _read_table(path: Path, declared: bool, x_field: str | None, y_field: str | 
         hint = f"; its coordinates look like {guesses[0]}" if guesses else ""
         raise CRSError(f"{path.name} is a table with no CRS{hint}; declare it with `crs`")
     return gdf
+
+
+def _decodes(raw: bytes, encoding: str) -> bool:
+    try:
+        raw.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _to_wgs84_from_web(gdf: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
@@ -135,7 +157,7 @@ def import_file(
     if path.suffix.lower() in TABLE_SUFFIXES:
         if not path.exists():
             raise DataSourceError(f"{path}: no such file")
-        gdf = _read_table(path, crs is not None, x_field, y_field)
+        gdf = _read_table(path, crs is not None, x_field, y_field, encoding)
         gdf = gdf.set_crs(LAYER_CRS) if web in BD09_NAMES | GCJ02_NAMES else gdf.set_crs(parse_crs(crs))
     else:
         gdf, info = read_vector(path, layer=layer, encoding=encoding,

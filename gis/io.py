@@ -15,14 +15,19 @@ leaves the previous file intact.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
+import contextvars
 import ctypes
 import json
 import os
 import re
 import secrets
 import shutil
+import sqlite3
+import tempfile
 import warnings
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,8 +40,8 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from gis.crs import GCJ02_NAMES, LAYER_CRS, gcj02_to_wgs84, guess_crs, parse_crs
-from gis.errors import CRSError, DataSourceError, InputError
+from gis.crs import GCJ02_NAMES, LAYER_CRS, coordinates_misfit, gcj02_to_wgs84, guess_crs, parse_crs
+from gis.errors import CRSError, DataSourceError, GisError, InputError, WriteError
 
 #: File suffixes read as vector data.
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".fgb", ".gml", ".kml", ".zip")
@@ -51,6 +56,32 @@ class SourceInfo:
     layer: str | None = None
     encoding: str | None = None
     notes: list[str] = field(default_factory=list)
+
+
+def _dbf_body(data: bytes, label: str) -> bytes:
+    """Return the record bytes of a ``.dbf`` file's content, refusing a truncated one."""
+    if len(data) < 32:
+        raise DataSourceError(f"{label}: truncated .dbf ({len(data)} bytes, not even a header)")
+    records = int.from_bytes(data[4:8], "little")
+    header_length = int.from_bytes(data[8:10], "little")
+    record_length = int.from_bytes(data[10:12], "little")
+    body = data[header_length : header_length + records * record_length]
+    if len(body) < records * record_length:
+        held = len(body) // record_length if record_length else 0
+        raise DataSourceError(
+            f"{label}: truncated .dbf: its header announces {records} records, the file holds {held}"
+        )
+    return body
+
+
+def _bytes_encoding(body: bytes) -> str:
+    for encoding in ("ascii", "utf-8", "gbk", "gb18030"):
+        try:
+            body.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return {"ascii": "UTF-8", "utf-8": "UTF-8", "gbk": "GBK", "gb18030": "GB18030"}[encoding]
+    return "ISO-8859-1"
 
 
 def detect_dbf_encoding(dbf_path: Path) -> str:
@@ -74,41 +105,107 @@ def detect_dbf_encoding(dbf_path: Path) -> str:
     DataSourceError
         If the file is shorter than its header says (truncated).
     """
-    data = dbf_path.read_bytes()
-    if len(data) < 32:
-        raise DataSourceError(f"{dbf_path}: truncated .dbf ({len(data)} bytes, not even a header)")
-    records = int.from_bytes(data[4:8], "little")
-    header_length = int.from_bytes(data[8:10], "little")
-    record_length = int.from_bytes(data[10:12], "little")
-    body = data[header_length : header_length + records * record_length]
-    if len(body) < records * record_length:
-        held = len(body) // record_length if record_length else 0
-        raise DataSourceError(
-            f"{dbf_path}: truncated .dbf: its header announces {records} records, the file holds {held}"
-        )
-    for encoding in ("ascii", "utf-8", "gbk", "gb18030"):
-        try:
-            body.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        return {"ascii": "UTF-8", "utf-8": "UTF-8", "gbk": "GBK", "gb18030": "GB18030"}[encoding]
-    return "ISO-8859-1"
+    return _bytes_encoding(_dbf_body(dbf_path.read_bytes(), str(dbf_path)))
+
+
+#: Python codec names and the names GDAL (iconv) knows them by.
+_ICONV = {"utf_8": "UTF-8", "gbk": "GBK", "gb18030": "GB18030", "gb2312": "GB2312", "big5": "BIG5",
+          "latin_1": "ISO-8859-1", "iso8859_1": "ISO-8859-1", "cp936": "CP936", "cp1252": "CP1252",
+          "ascii": "ASCII", "utf_16": "UTF-16", "big5hkscs": "BIG5-HKSCS", "cp950": "CP950"}
+
+
+def encoding_name(encoding: str) -> str:
+    """Return the name GDAL knows an encoding by, or raise one line for an encoding that does not exist.
+
+    Examples
+    --------
+    >>> encoding_name("latin-1"), encoding_name("gbk")
+    ('ISO-8859-1', 'GBK')
+    """
+    try:
+        python_name = codecs.lookup(encoding).name.replace("-", "_")
+    except LookupError:
+        raise InputError(f"unknown `encoding` {encoding!r}; use e.g. UTF-8, GBK or GB18030") from None
+    return _ICONV.get(python_name, python_name.upper().replace("_", "-"))
+
+
+def _choose_encoding(dbf: bytes | None, has_cpg: bool, declared: str | None, label: str,
+                     info: SourceInfo) -> str | None:
+    """Return the encoding to read a ``.dbf`` in: the declared one (checked against its bytes) or the detected."""
+    if declared:
+        name = encoding_name(declared)
+        if dbf is not None:
+            body = _dbf_body(dbf, label)
+            detected = _bytes_encoding(body)
+            try:
+                body.decode(codecs.lookup(declared).name)
+            except UnicodeDecodeError:
+                raise InputError(f"{label}: the .dbf text is not {name} (`encoding`); its bytes read as "
+                                 f"{detected}") from None
+            if detected not in ("UTF-8", name) and name in ("ISO-8859-1", "CP1252"):
+                info.notes.append(f"{label}: text decoded as {name} as asked, but its bytes read as {detected}; "
+                                  "check the names")
+        return name
+    if has_cpg or dbf is None:
+        return None
+    detected = _bytes_encoding(_dbf_body(dbf, label))
+    info.notes.append(f"{label}: no .cpg; text decoded as {detected} (detected from the .dbf bytes)")
+    return detected
 
 
 def _shapefile_encoding(path: Path, encoding: str | None, info: SourceInfo) -> str | None:
-    if encoding:
-        return encoding
-    cpg = path.with_suffix(".cpg")
-    if not cpg.exists():
-        cpg = path.with_suffix(".CPG")
-    dbf = path.with_suffix(".dbf")
-    if not dbf.exists():
-        dbf = path.with_suffix(".DBF")
-    if cpg.exists() or not dbf.exists():
-        return None
-    detected = detect_dbf_encoding(dbf)
-    info.notes.append(f"{path.name}: no .cpg; text decoded as {detected} (detected from the .dbf bytes)")
-    return detected
+    cpg = next((p for p in (path.with_suffix(".cpg"), path.with_suffix(".CPG")) if p.exists()), None)
+    dbf = next((p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists()), None)
+    return _choose_encoding(dbf.read_bytes() if dbf is not None and (encoding or cpg is None) else None,
+                            cpg is not None, encoding, path.name, info)
+
+
+#: Largest total a zip archive may unpack to, and the largest ratio of unpacked to packed size.
+ZIP_MAX_BYTES = 4 * 1024**3
+ZIP_MAX_RATIO = 1000
+
+
+def _zip_member(path: Path, layer: str | None, encoding: str | None, info: SourceInfo) -> tuple[str, str | None]:
+    """Choose the vector member of a zip archive; return its ``/vsizip/`` path and the encoding to read it in."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            total = sum(m.file_size for m in members)
+            packed = sum(m.compress_size for m in members) or 1
+            if total > ZIP_MAX_BYTES or (total > 100 * 1024**2 and total / packed > ZIP_MAX_RATIO):
+                raise DataSourceError(f"{path}: the archive unpacks to {total / 1024**3:.1f} GB "
+                                      f"({total / packed:.0f}× its size); refused as a zip bomb")
+            names = [m.filename for m in members if not m.is_dir()]
+            for name in names:
+                if name.startswith(("/", "\\")) or ".." in Path(name).parts or ":" in name.split("/")[0]:
+                    raise DataSourceError(f"{path}: member {name!r} points outside the archive; refused")
+            vectors = [n for n in names if Path(n).suffix.lower() in VECTOR_SUFFIXES and not n.endswith(".zip")
+                       and not Path(n).name.startswith("._")]
+            if layer is not None:
+                chosen = [n for n in vectors if n == layer or Path(n).stem == layer]
+                if not chosen:
+                    raise InputError(f"{path} has no member {layer!r}; it holds: {', '.join(vectors) or 'none'}")
+            else:
+                chosen = vectors
+            if not chosen:
+                raise DataSourceError(f"{path}: the archive holds no vector file (.shp, .gpkg, .geojson …)")
+            if len(chosen) > 1:
+                stems = ", ".join(Path(n).stem for n in chosen)
+                raise InputError(f"{path} holds {len(chosen)} layers ({stems}); choose one with `layer`")
+            member = chosen[0]
+            read_encoding = encoding_name(encoding) if encoding else None
+            if member.lower().endswith(".shp"):
+                stem = member[:-4]
+                lower = {n.lower(): n for n in names}
+                for part in (".shx", ".dbf"):
+                    if stem.lower() + part not in lower:
+                        raise DataSourceError(f"{path}: {Path(member).name} has no {part} beside it in the archive")
+                dbf = archive.read(lower[stem.lower() + ".dbf"])
+                read_encoding = _choose_encoding(dbf, stem.lower() + ".cpg" in lower, encoding,
+                                                 f"{path.name}:{Path(member).name}", info)
+    except zipfile.BadZipFile as exc:
+        raise DataSourceError(f"{path}: not a readable zip archive ({_first_line(exc)})") from None
+    return f"/vsizip/{path.resolve()}/{member}", read_encoding
 
 
 def _check_shapefile_parts(path: Path) -> None:
@@ -138,20 +235,11 @@ def _apply_crs(gdf: gpd.GeoDataFrame, crs: object, info: SourceInfo) -> gpd.GeoD
         hint = f"; its coordinates look like {guesses[0]}" if guesses else ""
         raise CRSError(f"{label} has no CRS (no .prj or CRS entry){hint}; declare it with `crs`")
     crs_obj = CRS.from_user_input(gdf.crs)
-    if crs_obj.is_geographic and len(gdf):
-        minx, miny, maxx, maxy = gdf.total_bounds
-        if np.all(np.isfinite([miny, maxy])) and -180 <= minx <= maxx <= 180 and (miny < -90 or maxy > 90):
-            raise CRSError(
-                f"{label}: latitudes reach {max(abs(miny), abs(maxy)):.1f}° in {crs_obj.name}: "
-                "longitude and latitude look swapped (x must hold the longitude)"
-            )
-        if np.all(np.isfinite([minx, maxx])) and (min(minx, miny) < -180 or max(maxx, maxy) > 180):
-            guesses = guess_crs((minx, miny, maxx, maxy))
-            hint = f"; they look like {guesses[0]}" if guesses else ""
-            raise CRSError(
-                f"{label}: CRS {crs_obj.name} is in degrees but coordinates reach "
-                f"{max(abs(minx), abs(maxx)):.0f}{hint}"
-            )
+    if len(gdf):
+        reason = coordinates_misfit(tuple(gdf.total_bounds), crs_obj)
+        if reason is not None:
+            said = "the declared" if crs is not None else "the file's"
+            raise CRSError(f"{label}: {reason} ({said} CRS); declare the right one with `crs`")
     return gdf
 
 
@@ -192,14 +280,19 @@ def read_vector(
     info = SourceInfo(name=path.name, path=path, layer=layer)
     if not path.exists():
         raise DataSourceError(f"{path}: no such file")
+    note_input(path)
     if path.is_file() and path.stat().st_size == 0:
         raise DataSourceError(f"{path}: the file is empty")
     read_encoding = None
+    source: str | Path = path
     if path.suffix.lower() == ".shp":
         _check_shapefile_parts(path)
         read_encoding = _shapefile_encoding(path, encoding, info)
+    elif path.suffix.lower() == ".zip":
+        source, read_encoding = _zip_member(path, layer, encoding, info)
+        layer = None
     elif encoding:
-        read_encoding = encoding
+        read_encoding = encoding_name(encoding)
     info.encoding = read_encoding
     if layer is None and path.suffix.lower() == ".gpkg":
         layers = _list_layers(path)
@@ -209,12 +302,12 @@ def read_vector(
         if layers:
             layer = layers[0]
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _plain_name(source) as plain:
             warnings.simplefilter("ignore", RuntimeWarning)
             kwargs = {"layer": layer} if layer is not None else {}
             if read_encoding:
                 kwargs["encoding"] = read_encoding
-            gdf = pyogrio.read_dataframe(path, **kwargs)
+            gdf = pyogrio.read_dataframe(plain, **kwargs)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise DataSourceError(f"{path}: cannot read it: {_first_line(exc)}") from None
     except (pyogrio.errors.FieldError, pyogrio.errors.GeometryError, pyogrio.errors.FeatureError) as exc:
@@ -229,10 +322,32 @@ def read_vector(
     return gdf, info
 
 
+@contextlib.contextmanager
+def _plain_name(source: str | Path) -> Iterator[str | Path]:
+    """Yield a path GDAL can open: a name with ``;`` (which URL parsing would cut) is linked under a plain one."""
+    text = str(source)
+    if ";" not in text:
+        yield source
+        return
+    if text.startswith("/vsizip/"):
+        archive = Path(text[len("/vsizip/"):].split(".zip/", 1)[0] + ".zip")
+        member = text.split(".zip/", 1)[1]
+        with _plain_name(archive) as plain:
+            yield f"/vsizip/{plain}/{member}"
+        return
+    path = Path(source).resolve()
+    with tempfile.TemporaryDirectory(prefix="gis-read-") as folder:
+        siblings = [p for p in path.parent.iterdir() if p.stem == path.stem] or [path]
+        for sibling in siblings:
+            (Path(folder) / f"source{sibling.suffix}").symlink_to(sibling)
+        yield Path(folder) / f"source{path.suffix}"
+
+
 def _list_layers(path: Path) -> list[str]:
     """Return the spatial layers of a file (attribute tables such as QGIS's ``layer_styles`` are left out)."""
     try:
-        return [str(row[0]) for row in pyogrio.list_layers(path) if row[1] is not None]
+        with _plain_name(path) as plain:
+            return [str(row[0]) for row in pyogrio.list_layers(plain) if row[1] is not None]
     except Exception as exc:
         raise DataSourceError(f"{path}: cannot read it: {_first_line(exc)}") from None
 
@@ -248,8 +363,12 @@ _TEMP = re.compile(r"^\.(?P<stem>.*)\.gis(?P<pid>\d+)-[0-9a-f]{8}\.part")
 
 
 def _temporary_name(dest: Path) -> str:
-    stem = dest.name.encode("utf-8")[:_TEMP_NAME_BYTES].decode("utf-8", errors="ignore")
-    return f".{stem}.gis{os.getpid()}-{secrets.token_hex(4)}.part{dest.suffix[:16]}"
+    return f".{_temp_stem(dest)}.gis{os.getpid()}-{secrets.token_hex(4)}.part{dest.suffix[:16].replace(';', '_')}"
+
+
+def _temp_stem(dest: Path) -> str:
+    # GDAL cuts paths at ';' (URL parameters): temporary names never hold one.
+    return dest.name.encode("utf-8")[:_TEMP_NAME_BYTES].decode("utf-8", errors="ignore").replace(";", "_")
 
 
 def _alive(pid: int) -> bool:
@@ -264,7 +383,7 @@ def _alive(pid: int) -> bool:
 
 def _sweep_stale(dest: Path) -> None:
     """Remove temporary files of ``dest`` left by killed runs (their process is gone)."""
-    stem = dest.name.encode("utf-8")[:_TEMP_NAME_BYTES].decode("utf-8", errors="ignore")
+    stem = _temp_stem(dest)
     try:
         siblings = list(dest.parent.iterdir())
     except OSError:
@@ -289,10 +408,57 @@ def _exchange(a: Path, b: Path) -> bool:
     return result == 0
 
 
+_INPUTS: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("gis_inputs", default=None)
+
+
+@contextlib.contextmanager
+def protect_inputs() -> Iterator[set[str]]:
+    """Within the block, refuse to write over any file read in it (the command line runs every command so).
+
+    Every file :func:`read_vector` reads (with a Shapefile's sidecar files) is
+    remembered; :func:`atomic_path` then refuses a destination that is one of
+    them, so ``--overwrite`` can never destroy a command's own input.
+    """
+    token = _INPUTS.set(set())
+    try:
+        yield _INPUTS.get()
+    finally:
+        _INPUTS.reset(token)
+
+
+def note_input(path: str | os.PathLike[str]) -> None:
+    """Remember ``path`` (and, for a Shapefile, its sidecar files) as an input of the running command."""
+    inputs = _INPUTS.get()
+    if inputs is None:
+        return
+    path = Path(path)
+    with contextlib.suppress(OSError):
+        inputs.add(os.path.realpath(path))
+        if path.suffix.lower() == ".shp" and path.parent.is_dir():
+            stem = path.stem.lower()
+            inputs.update(os.path.realpath(p) for p in path.parent.iterdir() if p.stem.lower() == stem)
+
+
+def check_not_input(dest: Path) -> None:
+    """Raise :class:`InputError` if ``dest`` is a file the running command has read."""
+    inputs = _INPUTS.get()
+    if inputs and os.path.realpath(dest) in inputs:
+        raise InputError(f"{dest} is an input of this command; write the output to another file")
+
+
 def refuse_existing(dest: Path, overwrite: bool) -> None:
-    """Raise :class:`InputError` if ``dest`` exists and ``overwrite`` is false."""
+    """Raise :class:`InputError` if ``dest`` exists and ``overwrite`` is false, or if it is an input."""
+    check_not_input(dest)
     if (dest.exists() or dest.is_symlink()) and not overwrite:
         raise InputError(f"{dest} exists; pass `overwrite=True` to replace it")
+
+
+def _write_failure(dest: Path, exc: BaseException) -> WriteError:
+    reason = getattr(exc, "strerror", None) or _first_line(exc)
+    return WriteError(f"{dest}: cannot write it: {reason}; the previous file, if any, is left as it was")
+
+
+_WRITE_ERRORS = (OSError, sqlite3.Error, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError)
 
 
 @contextlib.contextmanager
@@ -331,10 +497,15 @@ def atomic_path(
     dest.parent.mkdir(parents=True, exist_ok=True)
     _sweep_stale(dest)
     tmp = dest.parent / _temporary_name(dest)
-    if directory:
-        tmp.mkdir()
     try:
-        yield tmp
+        if directory:
+            tmp.mkdir()
+        try:
+            yield tmp
+        except GisError:
+            raise
+        except _WRITE_ERRORS as exc:
+            raise _write_failure(dest, exc) from None
         if directory:
             if dest.exists():
                 if _exchange(tmp, dest):
@@ -352,6 +523,10 @@ def atomic_path(
             with contextlib.suppress(OSError):
                 os.chmod(tmp, _file_mode(dest))
             os.replace(tmp, dest)
+    except GisError:
+        raise
+    except OSError as exc:
+        raise _write_failure(dest, exc) from None
     finally:
         if tmp.is_dir() and not tmp.is_symlink():
             shutil.rmtree(tmp, ignore_errors=True)

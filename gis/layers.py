@@ -15,7 +15,7 @@ import geopandas as gpd
 
 from gis import settings
 from gis.errors import LayerNotFoundError
-from gis.io import SourceInfo, read_vector
+from gis.io import SourceInfo, note_input, read_vector
 
 #: Plan layers in the order reports list them.
 PLAN_LAYERS: tuple[str, ...] = ("zones", "corridors", "platforms", "reclamation", "projects")
@@ -92,6 +92,7 @@ def read_layer(name: str) -> gpd.GeoDataFrame:
     4326
     """
     path = layer_path(name)
+    note_input(path)
     stat = path.stat()
     return _read_cached(str(path), (stat.st_mtime_ns, stat.st_size)).copy()
 

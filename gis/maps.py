@@ -54,6 +54,7 @@ from gis.mapdef import (
     list_maps,
     load_definition,
 )
+from gis.safe import html_text as escape
 from gis.units import from_square_metres
 
 __all__ = ["ATTRIBUTION", "BASEMAPS", "SCHEMATIC_NOTE", "list_maps", "load_definition", "render_file", "render_map"]
@@ -68,13 +69,6 @@ _TIANDITU = (
 
 class MapWarning(GisWarning):
     """Something a map lacks (e.g. the measuring tool is not installed)."""
-
-
-def escape(value: object) -> str:
-    """Escape a value for HTML text (``None`` → empty)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return ""
-    return html.escape(str(value), quote=True)
 
 
 class OneStyle(MacroElement):
@@ -390,17 +384,65 @@ def _add_layer(fmap: folium.Map, layer: MapLayer, gdf: gpd.GeoDataFrame) -> list
 
 #: Features above which a quick-look map simplifies geometry for display.
 SIMPLIFY_ABOVE = 5_000
+#: Vertices a quick-look map draws at most; beyond, geometry is simplified further (one huge feature too).
+DISPLAY_VERTICES = 400_000
 #: Properties a quick-look popup shows at most.
 POPUP_FIELDS = 12
+_METRES_PER_DEGREE = 111_000
+
+
+def _displayable(gdf: gpd.GeoDataFrame, title: str) -> gpd.GeoDataFrame:
+    """Refuse what a map cannot draw truly (NaN or infinite coordinates, ±180° crossings); flatten collections."""
+    from gis.area import crosses_antimeridian
+    from gis.geometry import LINE_TYPES, POINT_TYPES, POLYGON_TYPES, parts_of
+
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    bad = ~np.isfinite(coords).all(axis=1)
+    ids = gdf["id"].astype(str).to_numpy() if "id" in gdf.columns else np.array([f"#{i + 1}" for i in range(len(gdf))])
+    if bad.any():
+        raise InputError(f"{title}: feature {ids[owner[bad][0]]!r} has a coordinate that is not a number "
+                         "(NaN or infinite); a map would draw nothing there")
+    wraps = crosses_antimeridian(geoms)
+    if wraps.any():
+        raise InputError(f"{title}: feature {ids[np.flatnonzero(wraps)[0]]!r} crosses the antimeridian (±180°)")
+    collections = shapely.get_type_id(geoms) == shapely.GeometryType.GEOMETRYCOLLECTION
+    if collections.any():
+        flat = geoms.copy()
+        for kinds in (POLYGON_TYPES, LINE_TYPES, POINT_TYPES):
+            todo = collections & np.array([g is None or shapely.get_type_id(g) == 7 for g in flat])
+            if todo.any():
+                flat[todo] = parts_of(geoms[todo], kinds)
+        gdf = gdf.assign(geometry=flat)
+        gdf = gdf[~(shapely.is_missing(flat) | shapely.is_empty(flat))]
+    return gdf
+
+
+def _simplified(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, float | None]:
+    """Simplify for display above :data:`SIMPLIFY_ABOVE` features or :data:`DISPLAY_VERTICES` vertices."""
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    vertices = int(shapely.get_num_coordinates(geoms).sum())
+    if len(gdf) <= SIMPLIFY_ABOVE and vertices <= DISPLAY_VERTICES:
+        return gdf, None
+    tolerance = 1e-5
+    while True:
+        simple = shapely.simplify(geoms, tolerance, preserve_topology=True)
+        if int(shapely.get_num_coordinates(simple).sum()) <= DISPLAY_VERTICES or tolerance >= 1e-2:
+            return gdf.assign(geometry=simple), tolerance
+        tolerance *= 4
 
 
 def render_file(gdf: gpd.GeoDataFrame, *, title: str, basemap: str = "none", tianditu_key: str | None = None) -> str:
     """Render a quick-look map of any vector layer, offline and escaped like the plan maps.
 
-    All string properties are HTML-escaped before they reach the page (folium's
-    GeoJSON popups insert them as HTML); coordinates are rounded to 6 decimals;
-    above :data:`SIMPLIFY_ABOVE` features the geometry is simplified for display
-    (topology-preserving, ~1 m) and the map says so.
+    All string properties and field names are HTML-escaped before they reach the
+    page (folium's GeoJSON popups insert them as HTML), and fields are passed
+    under neutral names, so a field called ``style`` or ``highlight`` is shown
+    like any other; coordinates are rounded to 6 decimals. Above
+    :data:`SIMPLIFY_ABOVE` features or :data:`DISPLAY_VERTICES` vertices the
+    geometry is simplified for display (topology-preserving, from ~1 m) and the
+    map says so. A coordinate that is not a number, or a feature across ±180°,
+    is refused; a geometry collection is drawn by its polygons (or lines, or points).
     """
     if gdf.crs is None:
         raise InputError(f"{title} has no CRS")
@@ -409,27 +451,29 @@ def render_file(gdf: gpd.GeoDataFrame, *, title: str, basemap: str = "none", tia
                 | shapely.is_empty(np.asarray(gdf.geometry.values, dtype=object)))
     if not present.any():
         raise InputError(f"{title}: no feature has a geometry; there is nothing to map")
-    gdf = gdf[present]
+    gdf = _displayable(gdf[present], title)
     note = SCHEMATIC_NOTE
-    large = len(gdf) > SIMPLIFY_ABOVE
+    gdf, tolerance = _simplified(gdf)
+    large = tolerance is not None
     if large:
-        gdf = gdf.assign(geometry=shapely.simplify(np.asarray(gdf.geometry.values, dtype=object), 1e-5,
-                                                   preserve_topology=True))
-        note = f"{len(gdf)} 个要素：为显示已简化（约1米），面积请用 gis area 计算。"
+        metres = tolerance * _METRES_PER_DEGREE
+        note = f"{len(gdf)} 个要素：为显示已简化（约{metres:,.0f}米），面积请用 gis area 计算。"
     fields = [c for c in gdf.columns if c != gdf.geometry.name][:POPUP_FIELDS]
-    data = gdf[[*fields, gdf.geometry.name]].copy()
-    for col in fields:
-        data[col] = [escape(v) for v in data[col]]
+    internal = [f"f{i}" for i in range(len(fields))]
+    data = gpd.GeoDataFrame({key: [escape(v) for v in gdf[col]] for key, col in zip(internal, fields, strict=True)},
+                            geometry=gdf.geometry.values, crs=LAYER_CRS)
     data["geometry"] = shapely.transform(np.asarray(data.geometry.values, dtype=object), lambda c: np.round(c, 6))
     minx, miny, maxx, maxy = data.total_bounds
     fmap = _new_map([(miny + maxy) / 2, (minx + maxx) / 2], 11, basemap, tianditu_key, prefer_canvas=large)
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-    name_field = "name" if "name" in fields else (fields[0] if fields else None)
+    aliases = [escape(f) for f in fields]
+    name_at = fields.index("name") if "name" in fields else (0 if fields else None)
     geojson = folium.GeoJson(
         data.to_json(drop_id=True), name=escape(title),
         marker=folium.CircleMarker(radius=5, fill=True, color="#d7301f", fill_opacity=0.7),
-        tooltip=folium.GeoJsonTooltip(fields=[name_field], aliases=[escape(name_field)]) if name_field else None,
-        popup=folium.GeoJsonPopup(fields=fields, aliases=[escape(f) for f in fields]) if fields else None,
+        tooltip=folium.GeoJsonTooltip(fields=[internal[name_at]], aliases=[aliases[name_at]])
+        if name_at is not None else None,
+        popup=folium.GeoJsonPopup(fields=internal, aliases=aliases) if fields else None,
     )
     geojson.add_child(OneStyle({"color": "#d7301f", "weight": 1.5, "fillColor": "#fc8d59", "fillOpacity": 0.35}))
     geojson.add_child(DrawnCount())

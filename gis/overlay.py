@@ -25,6 +25,7 @@ import geopandas as gpd
 import shapely
 from pyproj import CRS
 
+from gis.area import crosses_antimeridian
 from gis.crs import LAYER_CRS
 from gis.errors import FieldError, GeometryError, GisWarning, InputError
 from gis.geometry import (
@@ -82,6 +83,10 @@ def prepare(gdf: gpd.GeoDataFrame, id_field: str, what: str) -> gpd.GeoDataFrame
         raise GeometryError(f"{what}: feature {ids[missing].iloc[0]!r} has no geometry ({int(missing.sum())} in all)")
     same = CRS.from_user_input(gdf.crs).equals(CRS.from_user_input(LAYER_CRS))
     out = gdf.copy() if same else gdf.to_crs(LAYER_CRS)
+    wraps = crosses_antimeridian(np.asarray(out.geometry.values, dtype=object))
+    if wraps.any():
+        raise GeometryError(f"{what}: feature {ids[wraps].iloc[0]!r} crosses the antimeridian (±180°); "
+                            "split it there before overlaying")
     invalid = pd.Series(~_is_valid(np.asarray(out.geometry.values, dtype=object)), index=out.index)
     for ident, geom in zip(ids[invalid], out.geometry[invalid], strict=True):
         warnings.warn(

@@ -12,6 +12,7 @@ standard ``PG*`` environment variables (libpq reads ``PGPASSWORD``, ``PGUSER``,
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pandas as pd
 
@@ -21,76 +22,167 @@ import shapely
 from gis.errors import DataSourceError, InputError
 from gis.io import SourceInfo
 
-PREFIXES = ("postgresql://", "postgres://", "postgresql+psycopg2://")
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+PREFIXES = ("postgresql://", "postgres://")
+#: Seconds a query given to read a source may run before the server cancels it.
+STATEMENT_TIMEOUT_S = 300
+_GEOMETRY_NAMES = ("geom", "geometry", "the_geom", "wkb_geometry", "shape")
 
 
 def is_postgis(source: object) -> bool:
-    """Return whether a SOURCE names a PostGIS database."""
-    return isinstance(source, str) and source.startswith(PREFIXES)
+    """Return whether a SOURCE names a PostgreSQL database (``postgresql://`` or a driver-qualified URL)."""
+    return isinstance(source, str) and re.match(r"^postgres(ql)?(\+\w+)?://", source) is not None
 
 
 def safe_url(url: str) -> str:
-    """Return the URL with any password replaced by ``***``."""
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+    """Return the URL with any password replaced by ``***``.
+
+    Examples
+    --------
+    >>> safe_url("postgresql://planner:s3cret@db/gis")
+    'postgresql://planner:***@db/gis'
+    """
+    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
+
+
+def check_url(url: str) -> str:
+    """Return a libpq URL for ``url``, or raise one line naming what is wrong with it (never the password)."""
+    import psycopg
+
+    if not url.startswith(PREFIXES):
+        scheme = url.split("://", 1)[0]
+        raise InputError(f"{safe_url(url)}: {scheme}:// is not a database URL this toolkit reads; "
+                         "write postgresql://user@host:port/database")
+    try:
+        params = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.Error as exc:
+        raise InputError(f"{safe_url(url)}: not a valid database URL ({_first(exc)})") from None
+    port = str(params.get("port") or "5432")
+    if not all(p.isdigit() and 0 < int(p) < 65536 for p in port.split(",")):
+        raise InputError(f"{safe_url(url)}: the port {port!r} is not a number from 1 to 65535")
+    return url
+
+
+def _first(exc: BaseException) -> str:
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag is not None else None
+    text = (primary or str(exc)).strip().splitlines()
+    first = text[0] if text else type(exc).__name__
+    return re.sub(r"password\s*=\s*\S+", "password=***", first, flags=re.IGNORECASE)
 
 
 def _engine(url: str):
     from sqlalchemy import create_engine
+    from sqlalchemy.exc import ArgumentError
 
+    check_url(url)
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://"):]
-    return create_engine(url, pool_pre_ping=True)
+    try:
+        return create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1), pool_pre_ping=True)
+    except (ArgumentError, ValueError) as exc:
+        raise InputError(f"{safe_url(url)}: not a valid database URL ({_first(exc)})") from None
 
 
 def _fail(url: str, exc: BaseException) -> DataSourceError:
-    text = str(getattr(exc, "orig", exc) or exc).strip().splitlines()
-    first = text[0] if text else type(exc).__name__
-    first = first.replace(url, safe_url(url))
-    first = re.sub(r'password[^,;]*', "password ***", first, flags=re.IGNORECASE) if "password=" in first else first
+    first = _first(getattr(exc, "orig", None) or exc).replace(url, safe_url(url))
     return DataSourceError(f"{safe_url(url)}: {first}")
 
 
-def _ident(name: str, what: str) -> str:
-    parts = name.split(".")
-    if not 1 <= len(parts) <= 2 or not all(_IDENT.match(p) for p in parts):
-        raise InputError(f"{what} {name!r} is not a plain table name (letters, digits, _; optionally schema.table)")
-    return ".".join(f'"{p}"' for p in parts)
+def quote_ident(name: str) -> str:
+    """Quote one SQL identifier (any text, Chinese included), doubling embedded quotes.
+
+    Examples
+    --------
+    >>> quote_ident('地块'), quote_ident('a"b')
+    ('"地块"', '"a""b"')
+    """
+    if not name or "\x00" in name:
+        raise InputError(f"{name!r} is not a table or column name")
+    return '"' + name.replace('"', '""') + '"'
 
 
-def read_postgis(url: str, *, layer: str | None = None, sql: str | None = None) -> tuple[gpd.GeoDataFrame, SourceInfo]:
-    """Read a table (``layer``) or a query (``sql``) from PostGIS.
+def _ident(name: str, what: str = "table") -> str:
+    """Quote a table name, optionally ``schema.table``."""
+    parts = name.split(".", 1) if "." in name and not name.startswith('"') else [name]
+    return ".".join(quote_ident(p) for p in parts)
+
+
+def read_postgis(url: str, *, layer: str | None = None, sql: str | None = None,
+                 timeout: float = STATEMENT_TIMEOUT_S) -> tuple[gpd.GeoDataFrame, SourceInfo]:
+    """Read a table (``layer``) or a query (``sql``) from PostGIS, never writing to it.
+
+    The query runs in a read-only session (``default_transaction_read_only``
+    and a read-only transaction), as one statement only (it is prepared, so a
+    text holding several statements is refused by the server), and is cancelled
+    after ``timeout`` seconds. The geometry column is the first of ``geom``,
+    ``geometry``, ``the_geom``, ``wkb_geometry``, ``shape``, or any PostGIS
+    ``geometry`` column; the CRS comes from its SRID.
+
+    Parameters
+    ----------
+    url : str
+        ``postgresql://user@host:port/database`` (credentials also from ``PG*`` variables).
+    layer : str, optional
+        A table (``schema.table`` allowed; any name, quoted as an identifier).
+    sql : str, optional
+        One ``SELECT`` (or ``WITH … SELECT``) statement.
+    timeout : float
+        Seconds before the server cancels the query.
 
     Returns
     -------
     tuple
-        The GeoDataFrame (CRS from the SRID) and a :class:`~gis.io.SourceInfo`.
+        The GeoDataFrame and a :class:`~gis.io.SourceInfo`.
+
+    Raises
+    ------
+    DataSourceError
+        One line, without the query text or the password: the server's reason.
     """
-    from sqlalchemy import exc as sa_exc
-    from sqlalchemy import text
+    import psycopg
 
     if (layer is None) == (sql is None):
         raise InputError(f"{safe_url(url)}: say what to read, with `layer` (a table) or `sql` (a query)")
-    query = sql or f"SELECT * FROM {_ident(layer, 'layer')}"
-    engine = _engine(url)
+    if not isinstance(timeout, int | float) or not timeout > 0:
+        raise InputError(f"`timeout` must be a positive number of seconds, got {timeout!r}")
+    check_url(url)
+    options = f"-c default_transaction_read_only=on -c statement_timeout={int(timeout * 1000)}"
     try:
-        with engine.connect() as conn:
-            columns = conn.execute(text(f"SELECT * FROM ({query}) AS q LIMIT 0"))
-            names = list(columns.keys())
-            if sql is None and "gid" in names:
-                query += " ORDER BY gid"  # the order the layer was written in
-            geom_col = next((n for n in ("geom", "geometry", "the_geom", "wkb_geometry") if n in names), None)
-            if geom_col is None:
-                raise InputError(f"{safe_url(url)}: the result has no geometry column (geom, geometry, the_geom)")
-            gdf = gpd.read_postgis(text(query), conn, geom_col=geom_col)
+        with psycopg.connect(url, connect_timeout=10, options=options, autocommit=False) as conn:
+            conn.read_only = True
+            geometry_oids = {row[0] for row in conn.execute(
+                "SELECT oid FROM pg_type WHERE typname IN ('geometry', 'geography')").fetchall()}
+            query = sql if sql is not None else f"SELECT * FROM {_ident(layer)}"
+            with conn.cursor() as cur:
+                cur.execute(query, prepare=True)  # prepared: one statement only
+                if cur.description is None:
+                    raise InputError(f"{safe_url(url)}: the query returns no rows (give one SELECT statement)")
+                names = [d.name for d in cur.description]
+                kinds = [d.type_code for d in cur.description]
+                rows = cur.fetchall()
+            conn.rollback()
     except InputError:
         raise
-    except sa_exc.SQLAlchemyError as exc:
+    except psycopg.Error as exc:
         raise _fail(url, exc) from None
-    finally:
-        engine.dispose()
-    if geom_col != "geometry":
-        gdf = gdf.rename_geometry("geometry")
+    geom_col = next((n for n in _GEOMETRY_NAMES if n in names), None)
+    if geom_col is None:
+        geom_col = next((n for n, k in zip(names, kinds, strict=True) if k in geometry_oids), None)
+    if geom_col is None:
+        raise InputError(f"{safe_url(url)}: the result has no geometry column (geom, geometry, the_geom)")
+    frame = pd.DataFrame.from_records(rows, columns=names)
+    if layer is not None and "gid" in frame.columns:
+        frame = frame.sort_values("gid", kind="stable").reset_index(drop=True)  # the order it was written in
+    raw = frame.pop(geom_col)
+    geoms = shapely.from_wkb([None if v is None else (bytes.fromhex(v) if isinstance(v, str) else bytes(v))
+                              for v in raw])
+    srids = {int(shapely.get_srid(g)) for g in geoms if g is not None} - {0}
+    if len(srids) > 1:
+        raise DataSourceError(f"{safe_url(url)}: the geometries have several SRIDs ({sorted(srids)})")
+    for col in frame.columns:
+        if frame[col].map(lambda v: isinstance(v, Decimal)).any():
+            frame[col] = frame[col].map(lambda v: float(v) if isinstance(v, Decimal) else v)
+    gdf = gpd.GeoDataFrame(frame, geometry=geoms, crs=f"EPSG:{srids.pop()}" if srids else None)
     return gdf, SourceInfo(name=layer or "query", layer=layer)
 
 
@@ -123,16 +215,16 @@ def write_postgis(gdf: gpd.GeoDataFrame | pd.DataFrame, url: str, table: str, *,
     from sqlalchemy import exc as sa_exc
     from sqlalchemy import text
 
-    target = _ident(table, "table")
+    target = _ident(table)
     plain = table.split(".")[-1]
-    staging = _ident(f"{table}__gis_new", "table")
+    staging = _ident(f"{table}__gis_new")
     spatial = isinstance(gdf, gpd.GeoDataFrame)
     if spatial and gdf.crs is None:
         raise InputError(f"the layer for {table} has no CRS")
     data = gdf.to_crs(srid) if spatial else gdf
     columns = [c for c in data.columns if not (spatial and c == data.geometry.name)]
-    defs = ", ".join(f'"{c}" {_column_type(data[c])}' for c in columns)
-    quoted = ", ".join(f'"{c}"' for c in columns)
+    defs = ", ".join(f"{quote_ident(str(c))} {_column_type(data[c])}" for c in columns)
+    quoted = ", ".join(quote_ident(str(c)) for c in columns)
     params = ", ".join(f":c{i}" for i in range(len(columns)))
     if spatial:
         geom_def = f"{', ' if defs else ''}geom geometry(Geometry, {int(srid)})"
@@ -156,9 +248,9 @@ def write_postgis(gdf: gpd.GeoDataFrame | pd.DataFrame, url: str, table: str, *,
             if rows:
                 conn.execute(insert, rows)
             conn.execute(text(f"DROP TABLE IF EXISTS {target}"))
-            conn.execute(text(f'ALTER TABLE {staging} RENAME TO "{plain}"'))
+            conn.execute(text(f"ALTER TABLE {staging} RENAME TO {quote_ident(plain)}"))
             if spatial:
-                conn.execute(text(f'CREATE INDEX "{plain}_geom_gist" ON {target} USING GIST (geom)'))
+                conn.execute(text(f"CREATE INDEX {quote_ident(plain + '_geom_gist')} ON {target} USING GIST (geom)"))
     except sa_exc.SQLAlchemyError as exc:
         raise _fail(url, exc) from None
     finally:

@@ -1,7 +1,8 @@
 """Rendering result tables as aligned text, CSV or JSON, and writing them safely.
 
-Text tables carry Chinese headers and keep Chinese names aligned; CSV is UTF-8
-with a byte-order mark so that Excel opens it right; JSON is an array of row
+Text tables carry Chinese headers and keep Chinese names aligned, every cell
+inert for the terminal; CSV is UTF-8 with a byte-order mark so that Excel opens
+it right, and no text cell can run as a formula (:func:`gis.safe.spreadsheet_text`); JSON is an array of row
 objects with the same keys as the CSV header (``null`` for an empty cell).
 Writing goes through :func:`gis.io.atomic_write`.
 """
@@ -18,6 +19,7 @@ import pandas as pd
 
 from gis.errors import InputError
 from gis.io import atomic_write
+from gis.safe import spreadsheet_frame
 from gis.table import format_table
 from gis.units import from_square_metres, round_half_up
 
@@ -68,6 +70,19 @@ def drop_empty(table: pd.DataFrame, columns: tuple[str, ...] = ("sum_m2", "overl
     return table[keep]
 
 
+def csv_text(table: pd.DataFrame) -> str:
+    """Return a table as CSV text: RFC 4180 line ends (so a value holding a CR or LF is quoted), inert cells.
+
+    Examples
+    --------
+    >>> csv_text(pd.DataFrame({"name": ["=1+1", "b"], "n": [1, 2]})).splitlines()[1]
+    "'=1+1,1"
+    """
+    buffer = io.StringIO()
+    spreadsheet_frame(table).to_csv(buffer, index=False, lineterminator="\r\n")
+    return buffer.getvalue()
+
+
 def render(table: pd.DataFrame, fmt: str, *, title: str | None = None, headers: Mapping[str, str] = HEADERS) -> str:
     """Render a table as ``table`` (aligned text), ``csv`` or ``json``.
 
@@ -90,9 +105,7 @@ def render(table: pd.DataFrame, fmt: str, *, title: str | None = None, headers: 
     if fmt == "json":
         return json.dumps(records(table), ensure_ascii=False, indent=1) + "\n"
     if fmt == "csv":
-        buffer = io.StringIO()
-        table.to_csv(buffer, index=False, lineterminator="\n")
-        return buffer.getvalue()
+        return csv_text(table)
     if fmt != "table":
         raise InputError(f"unknown `format` {fmt!r}; formats: {', '.join(FORMATS)}")
     shown = table.drop(columns=[c for c in ("total",) if c in table.columns])

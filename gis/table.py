@@ -2,12 +2,16 @@
 
 Chinese characters take two terminal columns; :func:`display_width` counts
 them so, and :func:`format_table` pads by display width, numbers to the right.
+Every cell is made inert first (:func:`gis.safe.inert`): a name cannot carry
+escape sequences or line breaks into the terminal.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
+
+from gis.safe import inert
 
 
 def display_width(text: str) -> int:
@@ -48,7 +52,8 @@ def format_table(
     str
         The table, one line per row, with a rule under the headers.
     """
-    cells = [["-" if v is None else str(v) for v in row] for row in rows]
+    cells = [["-" if v is None else inert(v) for v in row] for row in rows]
+    headers = [inert(h) for h in headers]
     if align_right is None:
         align_right = [
             bool(rows) and all(isinstance(r[i], int | float) or r[i] is None for r in rows)

@@ -1,0 +1,83 @@
+"""Attribute text is data: neutralised for terminals, spreadsheets and HTML.
+
+A name in a planner's file may hold anything. Before it reaches a person it is
+made inert for the medium that shows it:
+
+* :func:`inert` — for a terminal or a log line: control characters (escape
+  sequences, newlines, carriage returns, bidirectional overrides) are shown as
+  visible escapes, so a name cannot recolour the terminal, move the cursor or
+  print a fake line of output;
+* :func:`spreadsheet_text` — for a CSV or XLSX cell: text that a spreadsheet
+  would run as a formula (beginning with ``= + - @``, a tab or a carriage
+  return; OWASP's rule) is prefixed with ``'``; numbers stay numbers;
+* :func:`html_text` — for a web page: HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+import unicodedata
+
+import pandas as pd
+
+#: Characters that start a formula in Excel, LibreOffice and Google Sheets.
+FORMULA_STARTS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape_char(match: re.Match) -> str:
+    ch = match.group(0)
+    return _NAMED.get(ch) or (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+
+
+def inert(text: object) -> str:
+    r"""Return ``text`` safe to print on a terminal: control and bidi characters as visible escapes.
+
+    Examples
+    --------
+    >>> print(inert("园区\x1b[31m红"))
+    园区\x1b[31m红
+    >>> print(inert("a\nb"))
+    a\nb
+    """
+    return _UNSAFE.sub(_escape_char, str(text))
+
+
+def spreadsheet_text(value: object) -> object:
+    """Return a cell value that a spreadsheet shows as text, never runs as a formula.
+
+    Examples
+    --------
+    >>> print(spreadsheet_text('=HYPERLINK("http://x.invalid","y")'))
+    '=HYPERLINK("http://x.invalid","y")
+    >>> spreadsheet_text(-5), spreadsheet_text("南塘")
+    (-5, '南塘')
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def spreadsheet_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """Return ``table`` with every text cell (and column name) passed through :func:`spreadsheet_text`."""
+    out = table.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = [spreadsheet_text(v) for v in out[col]]
+    out.columns = [spreadsheet_text(c) for c in out.columns]
+    return out
+
+
+def html_text(value: object) -> str:
+    """Return a value as escaped HTML text (``None`` and NaN give an empty string)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+def is_printable_name(text: str) -> bool:
+    """Return whether a text holds no control or format characters (a name that prints as it is)."""
+    return not any(unicodedata.category(ch) in ("Cc", "Cf") for ch in text)
