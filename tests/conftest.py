@@ -16,14 +16,6 @@ from gis.cli import main
 from gis.layers import list_layers, read_layer
 
 ROOT = Path(__file__).resolve().parents[1]
-SEEDS = ROOT.parent / "shared" / "seeds"
-SEED_FILES = (
-    "000_5496da43e4360013.txt",
-    "001_bd4c905f1d7d095b.txt",
-    "002_ff2ba24ae00558cb.txt",
-    "003_bc4797bc58bdb950.txt",
-    "004_11469c4f806a536c.txt",
-)
 
 
 @dataclass
