@@ -16,14 +16,25 @@ from gis.cli import main
 from gis.layers import list_layers, read_layer
 
 ROOT = Path(__file__).resolve().parents[1]
-SEEDS = ROOT.parent / "shared" / "seeds"
-SEED_FILES = (
-    "000_5496da43e4360013.txt",
-    "001_bd4c905f1d7d095b.txt",
-    "002_ff2ba24ae00558cb.txt",
-    "003_bc4797bc58bdb950.txt",
-    "004_11469c4f806a536c.txt",
-)
+
+#: Fixtures that need something beyond Python, and the marker (declared in setup.cfg) a test using one gets.
+#: Tests that need it without such a fixture carry the marker explicitly (the figure tests: cjk_font;
+#: ``gis area --engine dask``: dask).
+FIXTURE_MARKERS = {
+    "browser": "browser",  # tests/test_maps.py: headless Chromium through Playwright
+    "pg": "postgres",  # tests/test_scale.py: a PostgreSQL server with PostGIS
+    "client": "dask",  # tests/test_scale.py: a Dask LocalCluster
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark each test by the fixtures it uses (directly or through other fixtures), so that
+    ``pytest -m "not browser and not postgres and not dask and not cjk_font"`` runs the rest."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in FIXTURE_MARKERS.items():
+            if fixture in used:
+                item.add_marker(marker)
 
 
 @dataclass

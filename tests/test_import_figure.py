@@ -76,12 +76,14 @@ def test_import_map_of_an_unknown_field_is_one_line(gis, tmp_path):
     assert run.code == 2 and "no field '项目名称'" in run.err and not (tmp_path / "b.geojson").exists()
 
 
+@pytest.mark.cjk_font
 @pytest.mark.parametrize("name", list_maps())
 def test_the_cjk_font_covers_every_text_of_every_figure(name):
     _family, font_file = cjk_font()
     assert covers(font_file, "".join(figure_texts(load_definition(name)))) == []
 
 
+@pytest.mark.cjk_font
 def test_figure_png_and_pdf(tmp_path, gis):
     png = tmp_path / "一核两带三轴四区.png"
     run = gis("figure", "zhenan", "-o", png)
@@ -92,6 +94,7 @@ def test_figure_png_and_pdf(tmp_path, gis):
     assert gis("figure", "dongtou", "-o", tmp_path / "x.svg").code == 2
 
 
+@pytest.mark.cjk_font
 def test_figure_draws_chinese_without_missing_glyph_warnings(tmp_path, recwarn):
     render_figure(load_definition("lucheng"), tmp_path / "lucheng.png")
     assert not [w for w in recwarn if "missing from font" in str(w.message).lower()]

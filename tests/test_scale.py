@@ -62,6 +62,7 @@ def test_geoparquet_partitions_are_read_by_the_workers(client, field, tmp_path):
     assert np.max(np.abs(areas / ellipsoidal_area(field) - 1)) <= 1e-9
 
 
+@pytest.mark.dask  # the command starts its own LocalCluster (no client fixture)
 def test_cli_dask_engine_gives_the_local_table(gis):
     local = json.loads(gis("area", "platforms", "--format", "json").out)
     run = gis("area", "platforms", "--format", "json", "--engine", "dask", "--workers", "2")
