@@ -45,6 +45,16 @@ class Run:
 
 
 @pytest.fixture(scope="session")
+def pg():
+    """A real PostgreSQL server with PostGIS for the whole run (Debian packages), stopped at the end."""
+    from .pgserver import PostgresServer
+
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def layers() -> dict[str, gpd.GeoDataFrame]:
     return {name: read_layer(name) for name in list_layers()}
 
@@ -88,16 +98,29 @@ def feature_collection(features: list[dict]) -> str:
 
 
 def pytest_terminal_summary(terminalreporter):
-    """Print the bad-input corpus outcomes as a table of cases × commands."""
+    """Print the bad-input and hostile-input corpus outcomes as tables of cases × commands."""
+    from gis.table import format_table
+
     try:
         from tests.test_bad_input import COMMANDS, OUTCOMES
     except ImportError:
+        OUTCOMES = {}
+    if OUTCOMES:
+        cases = list(dict.fromkeys(case for case, _ in OUTCOMES))
+        rows = [[case, *[OUTCOMES.get((case, c), "-") for c in COMMANDS]] for case in cases]
+        terminalreporter.write_sep("-", "bad-input corpus: outcome per command (ok / problems reported / one-line error)")
+        terminalreporter.write_line(format_table(["case", *COMMANDS], rows))
+    try:
+        from tests.test_hostile import OUTCOMES as HOSTILE
+    except ImportError:
         return
-    if not OUTCOMES:
+    if not HOSTILE:
         return
-    from gis.table import format_table
-
-    cases = list(dict.fromkeys(case for case, _ in OUTCOMES))
-    rows = [[case, *[OUTCOMES.get((case, c), "-") for c in COMMANDS]] for case in cases]
-    terminalreporter.write_sep("-", "bad-input corpus: outcome per command (ok / problems reported / one-line error)")
-    terminalreporter.write_line(format_table(["case", *COMMANDS], rows))
+    cases = list(dict.fromkeys(case for case, _ in HOSTILE))
+    rows = []
+    for case in cases:
+        runs = [(c, o) for (k, c), o in HOSTILE.items() if k == case and c != "_class"]
+        cells = "; ".join(f"{c}: {'/'.join(o)}" for c, o in runs)
+        rows.append([HOSTILE.get((case, "_class"), ["?"])[0], case, cells])
+    terminalreporter.write_sep("-", "hostile-input corpus: class, case, outcome of each run by command")
+    terminalreporter.write_line(format_table(["class", "case", "runs (command: outcomes)"], rows))

@@ -56,11 +56,21 @@ def _run(run, capsys, monkeypatch) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_hostile_case(case: Case, tmp_path, capsys, monkeypatch, request):
-    ctx: dict = {}
-    if case.needs_pg:
-        ctx.update(request.getfixturevalue("hostile_pg"))
+PLAIN = [c for c in CASES if not c.needs_pg]
+DATABASE = [c for c in CASES if c.needs_pg]
+
+
+@pytest.mark.parametrize("case", PLAIN, ids=[c.name for c in PLAIN])
+def test_hostile_case(case: Case, tmp_path, capsys, monkeypatch):
+    _case(case, {}, tmp_path, capsys, monkeypatch)
+
+
+@pytest.mark.parametrize("case", DATABASE, ids=[c.name for c in DATABASE])
+def test_hostile_database_case(case: Case, victim, tmp_path, capsys, monkeypatch):
+    _case(case, victim, tmp_path, capsys, monkeypatch)
+
+
+def _case(case: Case, ctx: dict, tmp_path, capsys, monkeypatch) -> None:
     folder = tmp_path / "case"
     folder.mkdir()
     monkeypatch.chdir(folder)
@@ -93,23 +103,18 @@ def test_hostile_case(case: Case, tmp_path, capsys, monkeypatch, request):
 
 
 @pytest.fixture(scope="module")
-def hostile_pg():
+def victim(pg):
+    """Tables the hostile queries aim at: ``victim`` and ``地块``, each the zones layer."""
     from sqlalchemy import create_engine, text
 
     from gis.layers import read_layer
     from gis.postgis import write_postgis
 
-    from .pgserver import PostgresServer
-
-    server = PostgresServer().start()
-    try:
-        zones = read_layer("zones")
-        write_postgis(zones, server.url, "victim")
-        write_postgis(zones, server.url, "地块")
-        engine = create_engine(server.url)
-        with engine.connect() as conn:
-            rows = conn.execute(text("SELECT count(*) FROM victim")).scalar()
-        engine.dispose()
-        yield {"pg": server.url, "victim_rows": rows}
-    finally:
-        server.stop()
+    zones = read_layer("zones")
+    write_postgis(zones, pg.url, "victim")
+    write_postgis(zones, pg.url, "地块")
+    engine = create_engine(pg.url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT count(*) FROM victim")).scalar()
+    engine.dispose()
+    return {"pg": pg.url, "victim_rows": rows}

@@ -18,20 +18,13 @@ from gis.overlay import overlay
 from gis.postgis import read_postgis, write_postgis
 from gis.synthetic import parcels
 
-from .pgserver import PASSWORD, PostgresServer
+from .pgserver import PASSWORD
 
 
 @pytest.fixture(scope="module")
 def client():
     with dask_client(workers=2) as c:
         yield c
-
-
-@pytest.fixture(scope="module")
-def pg():
-    server = PostgresServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
