@@ -11,6 +11,7 @@ Areas: :func:`ellipsoidal_area`, :func:`geodesic_area`, :func:`planar_area`, :fu
 Sizes and shares: :func:`polygon_area`, :func:`line_length`, :func:`share_inside`.
 Tables: :func:`area_table`, :func:`reconcile`, :func:`reclaim_table`; the report registry :data:`REPORTS`.
 Overlay and rules: :func:`overlay`, :func:`zone_composition`, :func:`check_rules`.
+Siting review (用地预审): :func:`load_profile`, :func:`review` (and ``gis.review_report`` for its formats).
 Map definitions: :func:`load_definition`, :func:`list_maps`, :class:`MapDefinition`; their renderers
 :func:`render_map` (web), :func:`render_figure` (print), :func:`layer_qml` (QGIS); :func:`render_file`.
 Outputs (writers take data): :func:`write_geopackage`, :func:`write_shapefiles`, :func:`write_geojson_files`,
@@ -57,6 +58,7 @@ from gis.measure import area_table, reclaim_table, reconcile
 from gis.overlay import overlay, zone_composition
 from gis.qml import layer_qml
 from gis.reports import REPORTS
+from gis.review import load_profile, review
 from gis.rules import check_rules
 from gis.units import balanced_round, from_square_metres, round_half_up, to_square_metres
 
@@ -101,6 +103,7 @@ __all__ = [
     "list_layers",
     "list_maps",
     "load_definition",
+    "load_profile",
     "measure_area",
     "open_source",
     "overlay",
@@ -114,6 +117,7 @@ __all__ = [
     "render_figure",
     "render_file",
     "render_map",
+    "review",
     "round_half_up",
     "share_inside",
     "to_square_metres",

@@ -153,6 +153,18 @@ def ellipsoidal_area(data, crs=None) -> np.ndarray:
     series = _as_geoseries(data, crs)
     geoms = _unwrap_antimeridian(_lonlat(series))
     _require_polygon_array(geoms)
+    return _ellipsoidal(geoms)
+
+
+def lonlat_polygon_area(geoms: np.ndarray) -> np.ndarray:
+    """Return :func:`ellipsoidal_area` of an array of polygons already in longitude/latitude (EPSG:4326/4490).
+
+    The fast entry for callers that hold plain geometry arrays (no CRS handling, no type check).
+    """
+    return _ellipsoidal(_unwrap_antimeridian(np.asarray(geoms, dtype=object)))
+
+
+def _ellipsoidal(geoms: np.ndarray) -> np.ndarray:
     result = np.zeros(len(geoms))
     # Fast path: plain polygons without holes are one ring each, and
     # get_coordinates gives the ring of every vertex directly.

@@ -43,6 +43,34 @@ def build_reports(folder: Path) -> list[tuple[Path, str]]:
     return out
 
 
+def build_review(folder: Path) -> list[tuple[Path, str]]:
+    """Review the example sites against the example profile (shipped layers only); write JSON, Markdown, XLSX, PDF.
+
+    The PDF needs a CJK font; without one it is left out with a warning (the rest is written).
+    """
+    import warnings
+
+    import geopandas as gpd
+
+    from gis.errors import FontError, GisWarning
+    from gis.review import example_profile_path, review
+    from gis.review_report import render_review, write_review_pdf, write_review_workbook
+
+    profile_path = example_profile_path()
+    sites = gpd.read_file(profile_path.with_name("example_sites.geojson"))
+    result = review(sites, profile_path, what="example_sites.geojson")
+    out = [(_write(folder / "review.json", render_review(result, "json")), "选址审查示例（JSON）"),
+           (_write(folder / "review.md", render_review(result, "markdown")), "选址审查示例（Markdown）")]
+    write_review_workbook(result, folder / "review.xlsx")
+    out.append((folder / "review.xlsx", "选址审查示例（工作簿）"))
+    try:
+        write_review_pdf(result, sites, folder / "review.pdf")
+        out.insert(0, (folder / "review.pdf", "选址审查示例（用地预审式报告，PDF）"))
+    except FontError as exc:
+        warnings.warn(f"the review PDF is left out: {exc}", GisWarning, stacklevel=2)
+    return out
+
+
 def _refuse(folder: Path, overwrite: bool) -> None:
     if not folder.exists():
         return
@@ -77,6 +105,7 @@ def build_site(folder: str | os.PathLike[str], *, basemap: str = "none", tiandit
             page = render_map(definition, basemap=basemap, tianditu_key=tianditu_key)
             maps.append((_write(tmp / "maps" / f"{definition.name}.html", page), definition.title))
         reports = build_reports(tmp / "reports")
+        reviews = build_review(tmp / "reports")
         links_maps = "".join(
             f'<li><a href="{escape(p.relative_to(tmp).as_posix())}">{escape(t)}</a></li>' for p, t in maps
         )
@@ -84,14 +113,18 @@ def build_site(folder: str | os.PathLike[str], *, basemap: str = "none", tiandit
             f'<li><a href="{escape(p.relative_to(tmp).as_posix())}">{escape(t)}</a> '
             f"<code>{escape(p.name)}</code></li>" for p, t in reports
         )
+        links_reviews = "".join(
+            f'<li><a href="{escape(p.relative_to(tmp).as_posix())}">{escape(t)}</a></li>' for p, t in reviews
+        )
         index = (
             '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>温州产业平台规划图集</title>'
             "<style>body{font:15px sans-serif;margin:2em;max-width:56em}.note{background:#fff8e1;padding:.5em 1em;"
             "border:1px solid #e0b060}</style></head><body><h1>温州产业平台规划图集（示意）</h1>"
             f'<p class="note">{escape(SCHEMATIC_NOTE)}</p><h2>地图</h2><ul>{links_maps}</ul>'
+            f"<h2>选址审查（示例方案：以规划图层代替管控图层）</h2><ul>{links_reviews}</ul>"
             f"<h2>报表</h2><ul>{links_reports}</ul></body></html>\n"
         )
         _write(tmp / "index.html", index)
         (tmp / MARKER).write_text("written by gis build\n", encoding="utf-8")
-        written = [dest / p.relative_to(tmp) for p, _ in [*maps, *reports]] + [dest / "index.html"]
+        written = [dest / p.relative_to(tmp) for p, _ in [*maps, *reports, *reviews]] + [dest / "index.html"]
     return written

@@ -50,6 +50,7 @@ FLAGS: dict[str, str] = {
     "tianditu_key": "--tianditu-key", "tolerance": "--tolerance", "min_share": "--min-share", "workers": "--workers",
     "scheduler": "--scheduler", "dpi": "--dpi", "engine": "--engine", "method": "--method", "format": "--format",
     "planar_crs": "--planar-crs", "by": "--by", "field": "--field", "schema_layer": "--schema", "unit": "--unit",
+    "name_field": "--name-field", "profile": "--profile",
 }
 _PARAMETER = re.compile(r"`([a-z_]+)(=True)?`")
 
@@ -275,6 +276,33 @@ def cmd_site(args: argparse.Namespace) -> int:
         parts = [render(report["overlaps"], "table", title=f"{info.name}: 占用情况 (CGCS2000 椭球面积)"),
                  render(report["rules"], "table", title="规划规则")]
         emit("\n".join(parts), args.output, fmt="table", overwrite=args.overwrite)
+    return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """``gis review``: sites against a review profile's control layers (用地预审 / 合规性审查)."""
+    from gis.review import load_profile, review
+    from gis.review_report import format_for, write_review
+
+    profile = load_profile(args.profile)  # a bad profile stops here, before anything is read or written
+    fmt = format_for(args.output, args.format)
+    if fmt in ("xlsx", "pdf") and not args.output:
+        raise GisError(f"a {fmt} review is a file: name it with -o FILE.{fmt}")
+    if args.output:
+        from gis.io import refuse_existing
+
+        refuse_existing(Path(args.output), args.overwrite)
+    sites, info = _open(args.source, args, "sites")
+    with _Warnings():
+        result = review(sites, profile, id_field=args.id_field, name_field=args.name_field, what=info.name)
+    for note in result.notes:
+        _note(note)
+    text = write_review(result, sites, args.output, fmt, overwrite=args.overwrite)
+    if text is not None:
+        print(text, end="")
+    verdicts = [c["verdict"] for site in result.sites for c in site["constraints"]]
+    _note(f"{len(result.sites)} site(s) against {len(profile.constraints)} constraint(s): "
+          + ", ".join(f"{v} {verdicts.count(v)}" for v in ("通过", "不通过", "无法判断", "仅量算") if v in verdicts))
     return 0
 
 
@@ -530,6 +558,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
     p.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
     p.set_defaults(func=cmd_site)
+
+    p = sub.add_parser("review", help="review sites against a profile of control layers (用地预审 / 合规性审查)")
+    p.add_argument("source", metavar="SITES", help="a vector file of candidate sites (or a shipped layer)")
+    p.add_argument("--profile", required=True, help="the review profile (TOML): control layers and their rules")
+    p.add_argument("--id-field", default="id", help="the sites' id field (default: id)")
+    p.add_argument("--name-field", default="name", help="the sites' name field (default: name)")
+    _source_options(p)
+    p.add_argument("--format", choices=("table", "json", "markdown", "xlsx", "pdf"), default=None,
+                   help="output format (default: from the -o suffix, else table)")
+    p.add_argument("-o", "--output", help="write to this file (.json, .md, .xlsx, .pdf) instead of standard output")
+    p.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
+    p.set_defaults(func=cmd_review)
 
     p = sub.add_parser("map", help="render a map definition (maps/NAME.toml, or your own .toml) or a quick-look map")
     p.add_argument("source", metavar="NAME|FILE",

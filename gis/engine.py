@@ -185,5 +185,5 @@ def write_parquet(gdf: gpd.GeoDataFrame, folder: str | Path, *, rows_per_partiti
     order = np.argsort(data.geometry.hilbert_distance().to_numpy(), kind="stable")
     parts = max(1, len(data) // rows_per_partition + (1 if len(data) % rows_per_partition else 0))
     for i, idx in enumerate(np.array_split(order, parts)):
-        data.iloc[np.sort(idx)].to_parquet(folder / f"part.{i}.parquet")
+        data.iloc[np.sort(idx)].to_parquet(folder / f"part.{i}.parquet", write_covering_bbox=True)
     return folder

@@ -17,14 +17,16 @@ latitude (EPSG:4326 / CGCS2000).
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 import shapely
 from pyproj import Geod
 
 from gis import settings
-from gis.area import CGCS2000_A, CGCS2000_F, ellipsoidal_area
-from gis.crs import LAYER_CRS
+from gis.area import CGCS2000_A, CGCS2000_F, lonlat_polygon_area
 
 POLYGON_TYPES = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
 LINE_TYPES = (shapely.GeometryType.LINESTRING, shapely.GeometryType.MULTILINESTRING)
@@ -35,8 +37,36 @@ POINT_TYPES = (shapely.GeometryType.POINT, shapely.GeometryType.MULTIPOINT)
 EDGE_TOLERANCE: float = 10.0 ** -settings.coordinate_precision
 #: Share of a geometry that must lie inside a container for it to count as wholly inside.
 INSIDE_SHARE: float = 0.999
+#: An overlap of at most this many m² is a sliver of digitizing and rounding, not an overlap.
+SLIVER_M2: float = 1.0
 
 _GEOD = Geod(a=CGCS2000_A, f=CGCS2000_F)
+
+
+#: Threads that share large vectorised GEOS operations (GEOS releases the GIL).
+THREADS: int = min(2, os.cpu_count() or 1)
+#: Elements below which a vectorised operation runs on one thread.
+PARALLEL_ABOVE: int = 20_000
+
+
+def parallel(func, *arrays: np.ndarray, **kwargs) -> np.ndarray:
+    """Apply an element-wise vectorised function (``shapely.intersection``, ``shapely.is_valid`` …) on threads.
+
+    The arrays are cut into as many chunks as :data:`THREADS`; small inputs run directly.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> parallel(shapely.area, np.array([box(0, 0, 1, 1), box(0, 0, 2, 2)], dtype=object)).tolist()
+    [1.0, 4.0]
+    """
+    n = len(arrays[0])
+    if n < PARALLEL_ABOVE or THREADS < 2:
+        return func(*arrays, **kwargs)
+    cuts = np.array_split(np.arange(n), THREADS)
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        parts = list(pool.map(lambda idx: func(*(a[idx] for a in arrays), **kwargs), cuts))
+    return np.concatenate(parts)
 
 
 def _array(geoms) -> np.ndarray:
@@ -75,12 +105,27 @@ def polygon_area(geoms) -> np.ndarray:
     >>> [round(a) for a in polygon_area([box(120.7, 28.0, 120.71, 28.01), Point(120.7, 28.0)])]
     [1089991, 0]
     """
-    parts = parts_of(geoms, POLYGON_TYPES)
-    out = np.zeros(len(parts))
-    has = ~(shapely.is_missing(parts) | shapely.is_empty(parts))
-    if has.any():
-        out[has] = ellipsoidal_area(parts[has], crs=LAYER_CRS)
-    return out
+    geoms = _array(geoms)
+    parts, owner = _flat_parts(geoms)
+    polygons = np.isin(shapely.get_type_id(parts), (shapely.GeometryType.POLYGON,))
+    polygons &= ~shapely.is_empty(parts)
+    if not polygons.any():
+        return np.zeros(len(geoms))
+    return np.bincount(owner[polygons], weights=lonlat_polygon_area(parts[polygons]), minlength=len(geoms))
+
+
+def _flat_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every single-part geometry of each geometry (collections and multi-parts opened, nested ones too)."""
+    present = ~shapely.is_missing(geoms)
+    parts, owner = shapely.get_parts(geoms[present], return_index=True)
+    owner = np.flatnonzero(present)[owner]
+    nested = shapely.get_type_id(parts) == shapely.GeometryType.GEOMETRYCOLLECTION
+    while nested.any():
+        inner, at = shapely.get_parts(parts[nested], return_index=True)
+        parts = np.concatenate([parts[~nested], inner])
+        owner = np.concatenate([owner[~nested], owner[nested][at]])
+        nested = shapely.get_type_id(parts) == shapely.GeometryType.GEOMETRYCOLLECTION
+    return parts, owner
 
 
 def line_length(geoms) -> np.ndarray:

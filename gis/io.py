@@ -249,6 +249,8 @@ def read_vector(
     layer: str | None = None,
     encoding: str | None = None,
     crs: object = None,
+    bbox: tuple[float, float, float, float] | None = None,
+    columns: list[str] | None = None,
 ) -> tuple[gpd.GeoDataFrame, SourceInfo]:
     """Read a vector file a planner has.
 
@@ -263,6 +265,13 @@ def read_vector(
     crs : optional
         The CRS of a file that has none, a CRS that overrides the file's, or
         ``"gcj02"`` for web-map coordinates (converted to WGS84).
+    bbox : tuple of float or array of boxes, optional
+        ``(minlon, minlat, maxlon, maxlat)``, or an ``(n, 4)`` array of such boxes:
+        read only the features whose bounding box meets one (a GeoPackage's R-tree,
+        or the features' bounds, answer; the other geometries are never decoded;
+        see :mod:`gis.window`).
+    columns : list of str, optional
+        Read only these attribute fields (those of them the file has) besides the geometry.
 
     Returns
     -------
@@ -307,6 +316,11 @@ def read_vector(
             kwargs = {"layer": layer} if layer is not None else {}
             if read_encoding:
                 kwargs["encoding"] = read_encoding
+            if bbox is not None:
+                kwargs.update(_where(plain, path, layer, bbox, crs))
+            if columns is not None:
+                fields = list(pyogrio.read_info(plain, layer=layer).get("fields", []))
+                kwargs["columns"] = [c for c in fields if c in set(columns)]
             gdf = pyogrio.read_dataframe(plain, **kwargs)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise DataSourceError(f"{path}: cannot read it: {_first_line(exc)}") from None
@@ -320,6 +334,25 @@ def read_vector(
         raise DataSourceError(f"{path}: no geometry column; it is a table, not a vector layer")
     gdf = _apply_crs(gdf, crs, info)
     return gdf, info
+
+
+def _where(plain, path: Path, layer: str | None, bbox, crs) -> dict:
+    """Return the pyogrio arguments that read only the features meeting ``bbox`` (one box or several)."""
+    from gis.window import as_boxes, boxes_in, envelope, gpkg_fids, rows_meeting
+
+    boxes = as_boxes(bbox)
+    if crs is not None and str(crs).strip().lower() in GCJ02_NAMES:
+        return {"bbox": envelope(boxes)}  # GCJ-02 is within a kilometre of the boxes, which carry a margin
+    if path.suffix.lower() == ".gpkg" and crs is None:
+        fids = gpkg_fids(Path(plain), layer, boxes)
+        if fids is not None:
+            return {"fids": fids}
+    file_crs = parse_crs(crs) if crs is not None else pyogrio.read_info(plain, layer=layer).get("crs")
+    local = boxes_in(file_crs, boxes)
+    if len(boxes) == 1:
+        return {"bbox": tuple(local[0])}
+    fids, bounds = pyogrio.read_bounds(plain, layer=layer)
+    return {"fids": fids[rows_meeting(np.asarray(bounds).T, local)]}
 
 
 @contextlib.contextmanager

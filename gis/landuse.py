@@ -9,6 +9,9 @@ accepted as 2023 codes.
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 LAND_USE_2023: dict[str, str] = {
     "01": "耕地", "0101": "水田", "0102": "水浇地", "0103": "旱地",
     "02": "园地", "0201": "果园", "0202": "茶园", "0203": "橡胶园地", "0204": "油料园地",
@@ -115,3 +118,71 @@ def first_level(code: str) -> str:
     '10'
     """
     return code[:2]
+
+
+#: The three statutory classes of the 土地管理法, and the sea, in report order.
+THREE_CLASSES: tuple[str, ...] = ("农用地", "建设用地", "未利用地", "海域")
+#: What a review shows for land no class holds (a code the mapping leaves open).
+UNCLASSIFIED = "未能归入三大类"
+
+
+@functools.lru_cache(maxsize=1)
+def three_class_table() -> tuple[str, dict[str, tuple[str | None, str]]]:
+    """Return the source note and the mapping code → (class or None, via) of ``gis/three_classes.toml``.
+
+    Raises
+    ------
+    ConfigError
+        If the file is malformed (one line naming the entry and the key).
+    """
+    from importlib import resources
+
+    from gis.config import Table, load_toml
+
+    path = Path(str(resources.files("gis") / "three_classes.toml"))
+    top = Table(load_toml(path), path)
+    source = top.text("source")
+    table: dict[str, tuple[str | None, str]] = {}
+    for number, raw in enumerate(top.items("map"), start=1):
+        t = Table(raw, path, f"map {number}")
+        codes = t.items("codes")
+        cls = t.text("class", None, choices=THREE_CLASSES)
+        via = t.text("via")
+        t.done()
+        for code in codes:
+            if code not in LAND_USE_2023:
+                raise t.fail(f"`codes` {code!r} is not a code of the 2023 classification")
+            table[code] = (cls, via)
+    top.done()
+    return source, table
+
+
+def three_class(code: str) -> str | None:
+    """Return the statutory class (农用地, 建设用地, 未利用地) or 海域 of a 2023 code; ``None`` when left open.
+
+    The most specific entry of ``gis/three_classes.toml`` decides (a 6-digit code
+    takes its 4-digit class's entry, which takes its 2-digit one's). The mapping is
+    derived through the 三调 classes (see the file), not the official table.
+
+    Examples
+    --------
+    >>> three_class("0103"), three_class("100102"), three_class("0505"), three_class("2302")
+    ('农用地', '建设用地', '未利用地', None)
+    """
+    _, table = three_class_table()
+    for length in (6, 4, 2):
+        key = code[:length]
+        if len(code) >= length and key in table:
+            return table[key][0]
+    return None
+
+
+def is_cultivated(code: str) -> bool:
+    """Return whether a 2023 code is 耕地 (01, 0101–0103).
+
+    Examples
+    --------
+    >>> is_cultivated("0102"), is_cultivated("0201")
+    (True, False)
+    """
+    return str(code).startswith("01")

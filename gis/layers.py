@@ -12,6 +12,7 @@ import functools
 from pathlib import Path
 
 import geopandas as gpd
+import shapely
 
 from gis import settings
 from gis.errors import LayerNotFoundError
@@ -120,6 +121,8 @@ def open_source(
     encoding: str | None = None,
     crs: object = None,
     sql: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+    columns: list[str] | None = None,
 ) -> tuple[gpd.GeoDataFrame, SourceInfo]:
     """Open a shipped layer by name, a planner's file by path, a GeoParquet dataset, or PostGIS.
 
@@ -132,6 +135,13 @@ def open_source(
         As for :func:`gis.io.read_vector` (files only).
     sql : str, optional
         A query, for a PostGIS source.
+    bbox : tuple of float or array of boxes, optional
+        ``(minlon, minlat, maxlon, maxlat)``, or an ``(n, 4)`` array of boxes: read only features
+        whose box meets one — through the file's spatial index, a GeoParquet bbox column, or the
+        table's GiST index — rather than the whole source (see :mod:`gis.window`; a shipped layer
+        is filtered after reading).
+    columns : list of str, optional
+        Read only these attribute fields (those of them the source has) besides the geometry.
 
     Returns
     -------
@@ -142,25 +152,60 @@ def open_source(
     from gis.postgis import is_postgis, read_postgis
 
     if is_postgis(source):
-        return read_postgis(source, layer=layer, sql=sql)
+        return read_postgis(source, layer=layer, sql=sql, bbox=bbox)
     if source.endswith(".parquet") or Path(source).is_dir():
-        return _read_parquet(Path(source))
+        return _read_parquet(Path(source), bbox, columns)
     if not is_file_argument(source):
         path = layer_path(source)
-        return read_layer(source), SourceInfo(name=source, path=path)
-    return read_vector(source, layer=layer, encoding=encoding, crs=crs)
+        gdf = read_layer(source)
+        if bbox is not None:
+            from gis.window import as_boxes
+
+            hits = gdf.sindex.query(shapely.box(*as_boxes(bbox).T), predicate="intersects")[1]
+            gdf = gdf.iloc[sorted(set(hits.tolist()))]
+        return gdf, SourceInfo(name=source, path=path)
+    return read_vector(source, layer=layer, encoding=encoding, crs=crs, bbox=bbox, columns=columns)
 
 
-def _read_parquet(path: Path) -> tuple[gpd.GeoDataFrame, SourceInfo]:
+def _read_parquet(path: Path, bbox=None, columns=None) -> tuple[gpd.GeoDataFrame, SourceInfo]:
     from gis.errors import DataSourceError
 
     if not path.exists():
         raise DataSourceError(f"{path}: no such file or folder")
+    note_input(path)
+    info = SourceInfo(name=path.name, path=path)
     try:
-        gdf = gpd.read_parquet(path)
+        gdf = gpd.read_parquet(path) if bbox is None else _parquet_where(path, bbox, info, columns)
+    except DataSourceError:
+        raise
     except Exception as exc:
         raise DataSourceError(f"{path}: cannot read it as GeoParquet: {str(exc).splitlines()[0]}") from None
-    return gdf.sort_index(), SourceInfo(name=path.name, path=path)
+    return gdf.sort_index(), info
+
+
+def _parquet_where(path: Path, bbox, info: SourceInfo, columns=None) -> gpd.GeoDataFrame:
+    """Read the rows of a GeoParquet source that meet ``bbox`` (one box or several), from its bbox column."""
+    import numpy as np
+
+    from pyproj import CRS
+
+    from gis.window import as_boxes, parquet_covering, parquet_rows
+
+    boxes = as_boxes(bbox)
+    found = parquet_rows(path, boxes, columns)
+    if found is None:
+        gdf = gpd.read_parquet(path)
+        info.notes.append(f"{path.name}: no bbox column, so the whole dataset was read and then filtered")
+        hits = gdf.to_crs("EPSG:4326").sindex.query(shapely.box(*boxes.T), predicate="intersects")[1]
+        return gdf.iloc[np.unique(hits)]
+    table, geo = found
+    column = geo.get("primary_column", "geometry")
+    covering = parquet_covering(table.schema.metadata)
+    wkb = table.column(column).to_numpy(zero_copy_only=False)
+    frame = table.drop_columns([c for c in (column, covering) if c in table.column_names]).to_pandas()
+    crs = geo.get("columns", {}).get(column, {}).get("crs", "OGC:CRS84")
+    return gpd.GeoDataFrame(frame, geometry=shapely.from_wkb(wkb), crs=CRS.from_user_input(
+        crs if crs is not None else "EPSG:4326"))
 
 
 def layer_summary(names: list[str] | None = None) -> list[dict[str, object]]:

@@ -34,6 +34,7 @@ from gis.geometry import (
     POINT_TYPES,
     POLYGON_TYPES,
     line_length,
+    parallel,
     points_inside,
     polygon_area,
 )
@@ -49,11 +50,7 @@ class OverlayWarning(GisWarning):
 
 def _is_valid(geoms: np.ndarray) -> np.ndarray:
     """``shapely.is_valid`` on two threads for large inputs (GEOS releases the GIL)."""
-    if len(geoms) < 50_000:
-        return shapely.is_valid(geoms)
-    halves = np.array_split(geoms, 2)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return np.concatenate(list(pool.map(shapely.is_valid, halves)))
+    return parallel(shapely.is_valid, geoms)
 
 
 def _check_input(gdf: gpd.GeoDataFrame, id_field: str, what: str) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 
 import geopandas as gpd
@@ -108,7 +109,8 @@ def _ident(name: str, what: str = "table") -> str:
 
 
 def read_postgis(url: str, *, layer: str | None = None, sql: str | None = None,
-                 timeout: float = STATEMENT_TIMEOUT_S) -> tuple[gpd.GeoDataFrame, SourceInfo]:
+                 timeout: float = STATEMENT_TIMEOUT_S,
+                 bbox: tuple[float, float, float, float] | None = None) -> tuple[gpd.GeoDataFrame, SourceInfo]:
     """Read a table (``layer``) or a query (``sql``) from PostGIS, never writing to it.
 
     The query runs in a read-only session (``default_transaction_read_only``
@@ -128,6 +130,10 @@ def read_postgis(url: str, *, layer: str | None = None, sql: str | None = None,
         One ``SELECT`` (or ``WITH … SELECT``) statement.
     timeout : float
         Seconds before the server cancels the query.
+    bbox : tuple of float or array of boxes, optional
+        ``(minlon, minlat, maxlon, maxlat)``, or an ``(n, 4)`` array of boxes: with ``layer``, read only
+        the rows whose geometry's box meets one (the GiST index answers); with ``sql``, the rows are
+        filtered after reading.
 
     Returns
     -------
@@ -152,9 +158,13 @@ def read_postgis(url: str, *, layer: str | None = None, sql: str | None = None,
             conn.read_only = True
             geometry_oids = {row[0] for row in conn.execute(
                 "SELECT oid FROM pg_type WHERE typname IN ('geometry', 'geography')").fetchall()}
-            query = sql if sql is not None else f"SELECT * FROM {_ident(layer)}"
+            query, params = (sql, None) if sql is not None else (f"SELECT * FROM {_ident(layer)}", None)
+            if layer is not None and bbox is not None:
+                column = _geometry_column(conn, layer)
+                if column is not None:
+                    query, params = _where_boxes(layer, column, bbox)
             with conn.cursor() as cur:
-                cur.execute(query, prepare=True)  # prepared: one statement only
+                cur.execute(query, params, prepare=True)  # prepared: one statement only
                 if cur.description is None:
                     raise InputError(f"{safe_url(url)}: the query returns no rows (give one SELECT statement)")
                 names = [d.name for d in cur.description]
@@ -183,7 +193,39 @@ def read_postgis(url: str, *, layer: str | None = None, sql: str | None = None,
         if frame[col].map(lambda v: isinstance(v, Decimal)).any():
             frame[col] = frame[col].map(lambda v: float(v) if isinstance(v, Decimal) else v)
     gdf = gpd.GeoDataFrame(frame, geometry=geoms, crs=f"EPSG:{srids.pop()}" if srids else None)
+    if bbox is not None and sql is not None and gdf.crs is not None and len(gdf):
+        from gis.window import as_boxes
+
+        hits = gdf.to_crs("EPSG:4326").sindex.query(shapely.box(*as_boxes(bbox).T), predicate="intersects")[1]
+        gdf = gdf.iloc[np.unique(hits)].reset_index(drop=True)
     return gdf, SourceInfo(name=layer or "query", layer=layer)
+
+
+def _where_boxes(layer: str, column: tuple[str, int], bbox) -> tuple[str, list]:
+    """Return a query of the rows of ``layer`` whose geometry's box meets one of the boxes (GiST answers)."""
+    from gis.window import as_boxes
+
+    name, srid = column
+    boxes = as_boxes(bbox)
+    envelope = "ST_MakeEnvelope(b.x0, b.y0, b.x1, b.y1, 4326)"
+    if srid and srid != 4326:
+        envelope = f"ST_Transform({envelope}, {int(srid)})"
+    elif not srid:
+        envelope = "ST_MakeEnvelope(b.x0, b.y0, b.x1, b.y1)"
+    table = _ident(layer).replace("%", "%%")
+    geom = quote_ident(name).replace("%", "%%")
+    query = (f"SELECT * FROM {table} WHERE ctid IN (SELECT t.ctid FROM unnest(%s::float8[], %s::float8[], "
+             f"%s::float8[], %s::float8[]) AS b(x0, y0, x1, y1) JOIN {table} AS t ON t.{geom} && {envelope})")
+    return query, [boxes[:, k].tolist() for k in range(4)]
+
+
+def _geometry_column(conn, layer: str) -> tuple[str, int] | None:
+    """Return the geometry column and SRID of a table, from PostGIS's ``geometry_columns``."""
+    schema, _, table = layer.rpartition(".")
+    rows = conn.execute(
+        "SELECT f_geometry_column, srid FROM geometry_columns WHERE f_table_name = %s"
+        + (" AND f_table_schema = %s" if schema else ""), [table, schema] if schema else [table]).fetchall()
+    return (rows[0][0], int(rows[0][1])) if rows else None
 
 
 def _column_type(series: pd.Series) -> str:

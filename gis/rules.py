@@ -23,7 +23,7 @@ import shapely
 from gis.config import Table, load_toml
 from gis.crs import LAYER_CRS
 from gis.errors import ConfigError
-from gis.geometry import INSIDE_SHARE, polygon_area
+from gis.geometry import INSIDE_SHARE, SLIVER_M2, polygon_area
 from gis.geometry import share_inside as _share_inside
 from gis.layers import read_layers
 from gis.units import from_square_metres
@@ -274,7 +274,7 @@ def _disjoint(rule: dict, subjects: gpd.GeoDataFrame) -> RuleResult:
         for j in range(i + 1, len(rows)):
             piece = shapely.intersection(rows[i].geometry, rows[j].geometry)
             area = float(polygon_area([piece])[0])
-            if area > 1.0:  # m²: more than rounding slivers
+            if area > SLIVER_M2:  # more than a rounding sliver
                 overlaps.append(f"{rows[i].id} ∩ {rows[j].id} = {area:,.0f} m²")
     base = {"id": rule["id"], "source": rule["source"], "text": rule["text"],
             "features": [str(r.id) for r in rows]}

@@ -136,6 +136,22 @@ def round_half_up(value: float, ndigits: int = 2) -> float:
     return rounded + 0.0  # no negative zero
 
 
+def round_half_up_array(values, ndigits: int = 2) -> np.ndarray:
+    """Round an array half away from zero (四舍五入), as :func:`round_half_up` rounds one number.
+
+    The values are first rounded to 6 digits beyond ``ndigits``, which takes off
+    the binary noise of a decimal such as 2.675 (stored as 2.67499…), as the
+    scalar function's shortest ``repr`` does.
+
+    Examples
+    --------
+    >>> round_half_up_array([2.675, 0.125, -2.5, 1/3], 2).tolist()
+    [2.68, 0.13, -2.5, 0.33]
+    """
+    scaled = np.round(np.asarray(values, dtype=float) * 10.0**ndigits, 6)
+    return np.sign(scaled) * np.floor(np.abs(scaled) + 0.5) / 10.0**ndigits + 0.0
+
+
 def balanced_round(parts: Sequence[float], ndigits: int = 2, total: float | None = None) -> list[float]:
     """Round parts so that they add up to their rounded total (强制调平).
 
