@@ -306,6 +306,70 @@ def cmd_review(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """``gis serve``: the planner's workbench in the browser."""
+    from gis.server import ServerConfig, serve
+
+    config = ServerConfig(data=Path(args.data), store=args.store, profile=Path(args.profile) if args.profile else None,
+                          workers=args.analysis_workers, secure_cookies=args.secure_cookies,
+                          max_upload_bytes=args.max_upload_mb * 1024 * 1024)
+    serve(config, host=args.host, port=args.port, processes=args.workers, forwarded=args.forwarded)
+    return 0
+
+
+def _read_password(prompt: str) -> str:
+    import getpass
+
+    if not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise GisError("no password on standard input")
+        return password
+    first = getpass.getpass(prompt)
+    if getpass.getpass("again: ") != first:
+        raise GisError("the two passwords differ")
+    return first
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    """``gis user add|remove|list``: the workbench's accounts."""
+    from gis.server.auth import check_user_name, hash_password
+    from gis.server.store import open_store
+
+    store = open_store(args.data, args.store)
+    if args.action == "list":
+        for name in store.users():
+            print(inert(name))
+        return 0
+    if not args.name:
+        raise GisError(f"gis user {args.action} needs an account NAME")
+    name = check_user_name(args.name)
+    if args.action == "remove":
+        if not store.remove_user(name):
+            raise GisError(f"no account {name!r}")
+        store.audit(None, "user_remove", name, "ok", {"by": "gis user"})
+        print(f"removed account {inert(name)}")
+        return 0
+    store.add_user(name, hash_password(_read_password(f"password for {name}: ")))
+    store.audit(None, "user_add", name, "ok", {"by": "gis user"})
+    print(f"account {inert(name)} is ready ({store.description} store)")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """``gis audit``: the workbench's audit log (who, when, what, result)."""
+    from gis.server.store import open_store
+
+    entries = open_store(args.data, args.store).audit_log(args.limit)
+    if args.format == "json":
+        print(json.dumps(entries, ensure_ascii=False, indent=1))
+        return 0
+    rows = [[e["id"], e["at"], e["user"], e["action"], e["target"], e["result"],
+             json.dumps(e["detail"], ensure_ascii=False) if e["detail"] else None] for e in entries]
+    print(format_table(["#", "time (UTC)", "user", "action", "target", "result", "detail"], rows))
+    return 0
+
+
 def cmd_map(args: argparse.Namespace) -> int:
     """``gis map``: render a map definition (a shipped one, or a .toml file), or a quick-look map of a file."""
     key = args.tianditu_key or os.environ.get("TIANDITU_KEY")
@@ -570,6 +634,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write to this file (.json, .md, .xlsx, .pdf) instead of standard output")
     p.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
     p.set_defaults(func=cmd_review)
+
+    p = sub.add_parser("serve", help="the planner's workbench in the browser (127.0.0.1:8000 by default)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (beyond loopback, accounts are required)")
+    p.add_argument("--port", type=_whole(1, 65535), default=8000, help="port (default 8000)")
+    p.add_argument("--data", default="gis-data", help="folder of the embedded store (created; default gis-data)")
+    p.add_argument("--store", help="a postgresql:// URL to keep sites, accounts and the audit log in instead")
+    p.add_argument("--profile", help="a review profile: analyses include the review (用地预审)")
+    p.add_argument("--workers", type=_whole(1, 64), default=1, help="server processes (default 1)")
+    p.add_argument("--analysis-workers", type=_whole(1, 64), default=2,
+                   help="analysis processes per server process (default 2)")
+    p.add_argument("--max-upload-mb", type=_whole(1, 2048), default=50, help="largest upload in MB (default 50)")
+    p.add_argument("--secure-cookies", action="store_true", help="mark the session cookie Secure (behind HTTPS)")
+    p.add_argument("--forwarded", action="store_true",
+                   help="trust X-Forwarded-For/-Proto from a reverse proxy on this machine")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("user", help="accounts of the workbench: add (password on standard input), remove, list")
+    p.add_argument("action", choices=("add", "remove", "list"))
+    p.add_argument("name", nargs="?", metavar="NAME")
+    p.add_argument("--data", default="gis-data", help="the workbench's data folder (default gis-data)")
+    p.add_argument("--store", help="a postgresql:// store instead of the data folder")
+    p.set_defaults(func=cmd_user)
+
+    p = sub.add_parser("audit", help="the workbench's audit log")
+    p.add_argument("--data", default="gis-data", help="the workbench's data folder (default gis-data)")
+    p.add_argument("--store", help="a postgresql:// store instead of the data folder")
+    p.add_argument("--limit", type=_whole(1), default=None, help="only the last N entries")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("map", help="render a map definition (maps/NAME.toml, or your own .toml) or a quick-look map")
     p.add_argument("source", metavar="NAME|FILE",

@@ -128,6 +128,7 @@ def import_file(
     mapping: dict[str, str] | None = None,
     x_field: str | None = None,
     y_field: str | None = None,
+    check: bool = True,
 ) -> tuple[gpd.GeoDataFrame, ImportReport]:
     """Read a planner's file and bring it onto our schema.
 
@@ -145,6 +146,8 @@ def import_file(
         Our field → the file's field (``{"name": "项目名称"}``).
     x_field, y_field : str, optional
         Coordinate columns of a CSV/XLSX table.
+    check : bool
+        Check the result against the schema (``report.problems``); off for sites that need no schema.
 
     Returns
     -------
@@ -206,7 +209,7 @@ def import_file(
         values[invalid] = shapely.make_valid(values[invalid])
         gdf["geometry"] = values
     report.features = len(gdf)
-    report.problems = check_layers({schema_layer: gdf})
+    report.problems = check_layers({schema_layer: gdf}) if check else []
     return gdf, report
 
 

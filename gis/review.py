@@ -759,14 +759,11 @@ def _code_text(value: object) -> str:
 
 
 def _plan_rules(frame: gpd.GeoDataFrame, entries: list[dict], id_field: str, ids, names) -> None:
-    from gis.rules import load_rules, rules_for_site, shipped_index
+    from gis.rules import load_rules, rules_for_sites, shipped_index
 
-    index = shipped_index()
-    plan_rules = load_rules()
-    for i, (_, site) in enumerate(frame.iterrows()):
-        row = site.copy()
-        row["id"], row["name"] = ids[i], names[i]
-        entries[i]["rules"] = [r.as_dict() for r in rules_for_site(row, index, plan_rules)]
+    sites = gpd.GeoDataFrame({"id": ids, "name": names}, geometry=frame.geometry.values, crs=frame.crs)
+    for entry, results in zip(entries, rules_for_sites(sites, shipped_index(), load_rules()), strict=True):
+        entry["rules"] = [r.as_dict() for r in results]
 
 
 # --- tables of a review -------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 import geopandas as gpd
@@ -358,25 +359,84 @@ def check_rules(index: Index | None = None, rules: list[dict] | None = None) -> 
 def rules_for_site(site: pd.Series, index: Index, rules: list[dict] | None = None) -> list[RuleResult]:
     """Evaluate the rules that concern one candidate site (a row with ``id``, ``name``, geometry).
 
-    A rule concerns a site when its ``site_applies`` condition holds (the site
-    lies in the rule's district, or carries the rule's field value), or, for a
-    keyword rule, when the site's name names one of the rule's places.
+    See :func:`rules_for_sites`, which this calls for a single site.
     """
-    results = []
     frame = gpd.GeoDataFrame([site], geometry="geometry", crs=LAYER_CRS)
+    return rules_for_sites(frame, index, rules)[0]
+
+
+def rules_for_sites(sites: gpd.GeoDataFrame, index: Index, rules: list[dict] | None = None) -> list[list[RuleResult]]:
+    """Evaluate, for every candidate site at once, the rules that concern it.
+
+    A rule concerns a site when its ``site_applies`` condition holds (the site
+    intersects the rule's district, or carries the rule's field value), or, for a
+    keyword rule, when the site's name names one of the rule's places. Each rule
+    is measured for all the sites it concerns in one vectorised pass (a share
+    inside its target per site), so ten thousand sites take no longer than a few.
+
+    Parameters
+    ----------
+    sites : geopandas.GeoDataFrame
+        In EPSG:4326, with ``id`` and ``name``.
+    index : Index
+        The layers the rules refer to.
+    rules : list of dict, optional
+        Default: :func:`load_rules`.
+
+    Returns
+    -------
+    list of list of RuleResult
+        One list per site, in the sites' order.
+    """
+    out: list[list[RuleResult]] = [[] for _ in range(len(sites))]
+    if not len(sites):
+        return out
+    geoms = np.asarray(sites.geometry.values, dtype=object)
+    ids = sites["id"].astype(str).tolist()
+    names = (sites["name"] if "name" in sites.columns else sites["id"]).fillna("").astype(str).tolist()
+    labels = [f"{i}（{n}）" if n else i for i, n in zip(ids, names, strict=True)]
     for rule in rules or load_rules():
-        applies = rule.get("site_applies")
+        base = {"id": rule["id"], "source": rule["source"], "text": rule["text"]}
         if rule["test"] == "within_keyword":
-            if place_named(rule, str(site.get("name") or "")):
-                results.append(evaluate(rule, index, frame))
+            groups: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+            for k, name in enumerate(names):
+                hit = place_named(rule, name)
+                if hit is not None:
+                    groups.setdefault((hit[0], tuple(hit[1])), []).append(k)
+            for (word, targets), members in groups.items():
+                shares = _share_inside(geoms[members], index.union(list(targets)))
+                for k, share in zip(members, shares, strict=True):
+                    if share < INSIDE_SHARE:
+                        failing = f"{labels[k]} not in {word}"
+                        out[k].append(RuleResult(verdict=FAIL, detail=failing, features=[ids[k]], failing=[failing],
+                                                 **base))
+                    else:
+                        out[k].append(RuleResult(verdict=PASS, detail="all 1 projects that name a place lie in it",
+                                                 features=[ids[k]], **base))
             continue
-        if not applies:
+        applies = rule.get("site_applies")
+        if not applies or rule["test"] != "within":
             continue
+        mask = np.ones(len(sites), dtype=bool)
         if "in_district" in applies:
             district = index.district(applies["in_district"])
-            if district is None or not site.geometry.intersects(district):
+            if district is None:
                 continue
-        if "field" in applies and not (applies["field"] in site and bool(site[applies["field"]]) == applies["value"]):
+            mask &= np.asarray(shapely.intersects(district, geoms), dtype=bool)
+        if "field" in applies:
+            if applies["field"] not in sites.columns:
+                continue
+            values = sites[applies["field"]].fillna(False).astype(bool).to_numpy()
+            mask &= values == applies["value"]
+        members = np.flatnonzero(mask)
+        if not len(members):
             continue
-        results.append(evaluate(rule, index, frame))
-    return results
+        where = "、".join(rule["targets"])
+        shares = _share_inside(geoms[members], index.union(rule["targets"]))
+        for k, share in zip(members, shares, strict=True):
+            if share < INSIDE_SHARE:
+                out[k].append(RuleResult(verdict=FAIL, detail=f"1 of 1 outside {where}: {labels[k]} {share:.0%} inside",
+                                         features=[ids[k]], failing=[ids[k]], **base))
+            else:
+                out[k].append(RuleResult(verdict=PASS, detail=f"all 1 lie inside {where}", features=[ids[k]], **base))
+    return out

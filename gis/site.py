@@ -2,7 +2,7 @@
 
 For each site: every zone, platform and reclamation area it touches, with the
 overlap area (m² and 亩) and the share of the site inside; and the plan rules
-that concern it (:func:`gis.rules.rules_for_site`) with their verdicts. Rendered
+that concern it (:func:`gis.rules.rules_for_sites`) with their verdicts. Rendered
 as tables, CSV, JSON, or Markdown that a planner can paste into a document.
 """
 
@@ -14,7 +14,7 @@ import pandas as pd
 import geopandas as gpd
 
 from gis.overlay import overlay, prepare
-from gis.rules import Index, load_rules, rules_for_site, shipped_index
+from gis.rules import Index, load_rules, rules_for_sites, shipped_index
 from gis.units import from_square_metres, round_half_up
 
 #: The layers a site is reviewed against, with their Chinese names.
@@ -65,20 +65,18 @@ def site_report(sites: gpd.GeoDataFrame, *, id_field: str = "id", what: str = "s
             })
     overlaps = pd.DataFrame(overlap_rows, columns=["site_id", "site_name", "layer", "feature_id", "feature_name",
                                                    "area_m2", "area_mu", "share"])
-    rules = load_rules()
+    frame = sites.assign(id=sites[id_field].astype(str), name=[name_of[str(i)] for i in sites[id_field]])
+    per_site = rules_for_sites(frame, index, load_rules())
+    by_site = {sid: group for sid, group in overlaps.groupby("site_id", sort=False)}
+    empty = overlaps.iloc[:0]
     rule_rows, entries = [], []
-    for _, site in sites.iterrows():
-        sid = str(site[id_field])
-        site_row = site.copy()
-        site_row["id"] = sid
-        site_row["name"] = name_of[sid]
-        results = rules_for_site(site_row, index, rules)
+    for sid, geometry, results in zip(frame["id"], frame.geometry, per_site, strict=True):
         for r in results:
             rule_rows.append({"site_id": sid, "site_name": name_of[sid], "rule": r.id, "verdict": r.verdict,
                               "source": r.source, "detail": r.detail})
-        mine = overlaps[overlaps["site_id"] == sid]
+        mine = by_site.get(sid, empty)
         entries.append({
-            "site_id": sid, "name": name_of[sid], "geometry_type": site.geometry.geom_type,
+            "site_id": sid, "name": name_of[sid], "geometry_type": geometry.geom_type,
             "overlaps": mine.drop(columns=["site_id", "site_name"]).to_dict(orient="records"),
             "rules": [r.as_dict() for r in results],
             "in_no_feature": bool(mine.empty),

@@ -1,0 +1,279 @@
+"""What the workbench computes for a site: the toolkit's own functions, run in worker processes.
+
+:func:`analyse_collection` takes drawn sites (a GeoJSON FeatureCollection),
+:func:`analyse_upload` a planner's file (a zipped Shapefile, GeoJSON, KML,
+GeoPackage, or a CSV/XLSX of coordinates in WGS84, CGCS2000, GK, GCJ-02 or
+BD-09, as ``gis import`` reads them); both return the JSON the page shows: for
+each site its ellipsoidal area (m², 亩, 公顷), the zones, platforms and
+reclamation areas it touches (overlap and share), the plans' rule verdicts, and
+with a review profile the review's constraints and land-use breakdown; and the
+overlap pieces to highlight on the map. :func:`export_result` writes the same as
+a workbook, the review PDF, GeoJSON or a GeoPackage.
+
+Everything here is plain functions of plain data, so that the server runs them
+in a process pool off its event loop. A bad input raises
+:class:`~gis.errors.InputError` (the server turns it into a 4xx with a Chinese
+message).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import geopandas as gpd
+import shapely
+
+from gis.crs import LAYER_CRS
+from gis.errors import GeometryError, InputError
+from gis.geometry import LINE_TYPES, POINT_TYPES, line_length, polygon_area
+from gis.units import from_square_metres, round_half_up, round_half_up_array
+
+#: Layers a site is overlaid on, with their Chinese names.
+PLAN_LAYERS: dict[str, str] = {"zones": "功能分区", "platforms": "产业平台", "reclamation": "围垦区"}
+#: Vertices an upload or a drawing may hold in all (a parcel file of 10⁴ features holds ~250,000).
+MAX_VERTICES = 2_000_000
+#: Sites whose overlap pieces are drawn on the map (beyond, the touched features are named only).
+HIGHLIGHT_SITES = 500
+#: File suffixes an upload may have.
+UPLOAD_SUFFIXES = (".zip", ".geojson", ".json", ".kml", ".gpkg", ".csv", ".xlsx", ".fgb", ".shp")
+
+
+def _frame_from_geojson(collection: dict) -> gpd.GeoDataFrame:
+    if not isinstance(collection, dict) or collection.get("type") not in ("FeatureCollection", "Feature"):
+        raise InputError("the body is not a GeoJSON FeatureCollection")
+    features = collection.get("features") if collection["type"] == "FeatureCollection" else [collection]
+    if not isinstance(features, list) or not features:
+        raise InputError("the FeatureCollection holds no feature")
+    try:
+        gdf = gpd.GeoDataFrame.from_features(features, crs=LAYER_CRS)
+    except Exception as exc:  # shapely and geopandas raise many kinds for a malformed geometry
+        raise GeometryError(f"a feature's geometry cannot be read: {str(exc).splitlines()[0]}") from None
+    return gdf
+
+
+def _check(gdf: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
+    """Refuse what cannot be analysed truly; give every site an ``id`` and a ``name``."""
+    from pyproj import CRS
+
+    from gis.crs import coordinates_misfit
+
+    if gdf.crs is None:
+        raise InputError(f"{label} has no CRS")
+    gdf = gdf.to_crs(LAYER_CRS)
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if missing.all():
+        raise GeometryError(f"{label}: no feature has a geometry")
+    gdf = gdf[~missing].reset_index(drop=True)
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    vertices = int(shapely.get_num_coordinates(geoms).sum())
+    if vertices > MAX_VERTICES:
+        raise InputError(f"{label}: {vertices:,} vertices; the workbench takes at most {MAX_VERTICES:,}")
+    coords = shapely.get_coordinates(geoms)
+    if not np.isfinite(coords).all():
+        raise GeometryError(f"{label}: a coordinate is not a number")
+    reason = coordinates_misfit(tuple(shapely.total_bounds(geoms)), CRS.from_user_input(LAYER_CRS))
+    if reason:
+        raise InputError(f"{label}: {reason}")
+    ids = None
+    for field in ("id", "ID", "编号", "BSM", "OBJECTID"):
+        if field in gdf.columns and gdf[field].notna().all() and gdf[field].astype(str).is_unique:
+            ids = gdf[field].astype(str)
+            break
+    names = None
+    for field in ("name", "NAME", "Name", "名称", "项目名称", "地块名称", "XMMC", "MC"):
+        if field in gdf.columns:
+            names = gdf[field].fillna("").astype(str)
+            break
+    gdf = gdf.assign(id=ids if ids is not None else [f"site-{k + 1}" for k in range(len(gdf))])
+    gdf["name"] = names if names is not None else gdf["id"]
+    gdf.loc[gdf["name"] == "", "name"] = gdf["id"]
+    return gdf
+
+
+def read_upload(filename: str, data: bytes, *, crs: str | None = None, encoding: str | None = None
+                ) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Read an uploaded file as ``gis import`` does; return the sites (EPSG:4326) and the notes on reading it."""
+    from gis.importing import import_file
+
+    name = Path(filename or "upload").name
+    suffix = Path(name).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        raise InputError(f"{name}: not a file the workbench reads ({', '.join(UPLOAD_SUFFIXES)})")
+    if suffix == ".shp":
+        raise InputError(f"{name}: a Shapefile is several files: upload them zipped (.zip)")
+    with tempfile.TemporaryDirectory(prefix="gis-upload-") as folder:
+        path = Path(folder) / ("upload" + suffix)
+        path.write_bytes(data)
+        gdf, report = import_file(path, schema_layer="projects", crs=crs or None, encoding=encoding or None,
+                                  check=False)
+    notes = [n.replace("upload" + suffix, name) for n in report.notes]
+    notes.extend(f"repaired {r}" for r in report.repaired)
+    return gdf, notes
+
+
+def analyse_frame(gdf: gpd.GeoDataFrame, profile: str | None = None, *, label: str = "sites") -> dict:
+    """Analyse sites: areas, plan-layer overlaps, the plans' rules and, with a profile, the review."""
+    from gis.layers import read_layers
+    from gis.overlay import overlay
+    from gis.rules import Index, load_rules, rules_for_sites
+
+    sites = _check(gdf, label)
+    geoms = np.asarray(sites.geometry.values, dtype=object)
+    kinds = shapely.get_type_id(geoms)
+    points = np.isin(kinds, POINT_TYPES)
+    lines = np.isin(kinds, LINE_TYPES)
+    areas = np.zeros(len(sites))
+    areas[~points & ~lines] = polygon_area(geoms[~points & ~lines])
+    lengths = np.zeros(len(sites))
+    lengths[lines] = line_length(geoms[lines])
+    layers = read_layers()
+    entries = []
+    m2 = round_half_up_array(areas, 2)
+    mu = round_half_up_array(from_square_metres(areas, "mu"), 2)
+    ha = round_half_up_array(from_square_metres(areas, "ha"), 4)
+    for k, (ident, name) in enumerate(zip(sites["id"], sites["name"], strict=True)):
+        areal = not points[k] and not lines[k]
+        entries.append({
+            "id": ident, "name": name, "geometry_type": geoms[k].geom_type,
+            "measure": "area" if areal else ("length" if lines[k] else "position"),
+            "area_m2": float(m2[k]) if areal else None, "area_mu": float(mu[k]) if areal else None,
+            "area_ha": float(ha[k]) if areal else None,
+            "length_m": round_half_up(float(lengths[k]), 2) if lines[k] else None,
+            "overlaps": [], "rules": [], "constraints": [], "land_use": [],
+        })
+    position = {ident: k for k, ident in enumerate(sites["id"])}
+    pieces = []
+    for layer, label_zh in PLAN_LAYERS.items():
+        target = layers[layer]
+        names = dict(zip(target["id"].astype(str), target["name"], strict=True))
+        table = overlay(sites[["id", "name", "geometry"]], target, projects_name=label, zones_name=layer)
+        table = table[table["zone_id"].notna()]
+        for row in table.itertuples(index=False):
+            k = position[row.project_id]
+            areal = entries[k]["measure"] == "area"
+            entries[k]["overlaps"].append({
+                "layer": layer, "layer_name": label_zh, "id": row.zone_id, "name": names.get(row.zone_id),
+                "overlap_m2": round_half_up(float(row.area_inside_m2), 2) if areal else 0.0,
+                "overlap_mu": round_half_up(float(from_square_metres(float(row.area_inside_m2), "mu")), 2)
+                if areal else 0.0,
+                "share": round_half_up(float(row.share_inside), 4),
+            })
+        if len(sites) <= HIGHLIGHT_SITES and len(table):
+            feature_geoms = dict(zip(target["id"].astype(str), target.geometry, strict=True))
+            a = geoms[[position[p] for p in table["project_id"]]]
+            b = np.array([feature_geoms[z] for z in table["zone_id"]], dtype=object)
+            cut = shapely.intersection(a, b)
+            for row, geom in zip(table.itertuples(index=False), cut, strict=True):
+                if geom is not None and not geom.is_empty:
+                    pieces.append({"type": "Feature", "geometry": shapely.geometry.mapping(geom),
+                                   "properties": {"site": row.project_id, "layer": layer, "id": row.zone_id,
+                                                  "name": names.get(row.zone_id)}})
+    results = rules_for_sites(sites[["id", "name", "geometry"]], Index(dict(layers)), load_rules())
+    for entry, found in zip(entries, results, strict=True):
+        entry["rules"] = [r.as_dict() for r in found]
+    title = None
+    if profile:
+        from gis.review import review
+
+        result = review(sites[["id", "name", "geometry"]], profile, what=label, rules=False)
+        title = result.profile.title
+        for entry, reviewed in zip(entries, result.sites, strict=True):
+            entry["constraints"] = reviewed["constraints"]
+            entry["land_use"] = reviewed["land_use"]
+    return {"sites": entries, "profile": title,
+            "highlight": {"type": "FeatureCollection", "features": pieces},
+            "geojson": json.loads(sites[["id", "name", "geometry"]].to_json(drop_id=True))}
+
+
+def analyse_collection(collection: dict, profile: str | None = None) -> dict:
+    """Analyse drawn sites given as a GeoJSON FeatureCollection (RFC 7946: longitude/latitude, WGS84)."""
+    return analyse_frame(_frame_from_geojson(collection), profile, label="the drawn sites")
+
+
+def analyse_upload(filename: str, data: bytes, profile: str | None = None, *, crs: str | None = None,
+                   encoding: str | None = None) -> dict:
+    """Read an uploaded file and analyse its sites; the result carries the notes on reading it."""
+    gdf, notes = read_upload(filename, data, crs=crs, encoding=encoding)
+    result = analyse_frame(gdf, profile, label=Path(filename or "upload").name)
+    result["notes"] = notes
+    return result
+
+
+def result_tables(result: dict) -> dict[str, pd.DataFrame]:
+    """Return the sheets of an analysis workbook: 选址, 叠加, 规划规则, and with a review 管控审查, 地类构成."""
+    from gis.report import HEADERS
+
+    headers = {**HEADERS, "site_id": "选址编号", "site_name": "选址名称", "layer_name": "图层", "overlap_m2":
+               "占用面积（平方米）", "overlap_mu": "占用面积（亩）", "length_m": "长度（米）", "measure": "审查方式",
+               "constraint": "管控图层", "rule_text": "规则", "clause": "依据", "reason": "说明", "level": "层级"}
+    sites = pd.DataFrame([{k: s[k] for k in ("id", "name", "measure", "area_m2", "area_mu", "area_ha", "length_m")}
+                          for s in result["sites"]])
+    overlaps = pd.DataFrame([{"site_id": s["id"], "site_name": s["name"], **{k: o[k] for k in (
+        "layer_name", "id", "name", "overlap_m2", "overlap_mu", "share")}} for s in result["sites"]
+        for o in s["overlaps"]], columns=["site_id", "site_name", "layer_name", "id", "name", "overlap_m2",
+                                          "overlap_mu", "share"])
+    rules = pd.DataFrame([{"site_id": s["id"], "site_name": s["name"], "rule": r["rule"], "verdict": r["verdict"],
+                           "source": r["source"], "detail": r["detail"]} for s in result["sites"] for r in s["rules"]],
+                         columns=["site_id", "site_name", "rule", "verdict", "source", "detail"])
+    sheets = {"选址": sites, "叠加": overlaps, "规划规则": rules}
+    if result.get("profile"):
+        sheets["管控审查"] = pd.DataFrame([{"site_id": s["id"], "site_name": s["name"], "constraint": c["name"],
+                                         "rule_text": c["rule_text"], "verdict": c["verdict"],
+                                         "overlap_m2": c["overlap_m2"], "overlap_mu": c["overlap_mu"],
+                                         "share": c["share"], "clause": c["clause"], "reason": c.get("reason")}
+                                        for s in result["sites"] for c in s["constraints"]])
+        sheets["地类构成"] = pd.DataFrame([{"site_id": s["id"], "site_name": s["name"], "level": r["level"],
+                                         "class": r["class"], "area_m2": r["area_m2"], "area_mu": r["area_mu"]}
+                                        for s in result["sites"] for r in s["land_use"]])
+    return {name: table.rename(columns=headers) for name, table in sheets.items()}
+
+
+def export_result(collection: dict, fmt: str, profile: str | None = None) -> tuple[bytes, str, str]:
+    """Return ``(content, media type, file name)``: sites analysed and written as xlsx, pdf, geojson or gpkg."""
+    from gis.export import write_geopackage, write_tables
+
+    gdf = _check(_frame_from_geojson(collection), "the sites")
+    with tempfile.TemporaryDirectory(prefix="gis-export-") as folder:
+        if fmt == "xlsx":
+            path = Path(folder) / "选址分析.xlsx"
+            write_tables(result_tables(analyse_frame(gdf, profile)), path)
+            media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        elif fmt == "pdf":
+            if not profile:
+                raise InputError("the review PDF needs a review profile: start the server with --profile")
+            from gis.review import review
+            from gis.review_report import write_review_pdf
+
+            path = Path(folder) / "用地预审报告.pdf"
+            write_review_pdf(review(gdf[["id", "name", "geometry"]], profile), gdf, path)
+            media = "application/pdf"
+        elif fmt == "geojson":
+            path = Path(folder) / "选址.geojson"
+            from gis.io import geojson_text
+
+            path.write_text(geojson_text(gdf, name="选址"), encoding="utf-8")
+            media = "application/geo+json"
+        elif fmt == "gpkg":
+            path = Path(folder) / "选址.gpkg"
+            write_geopackage({"选址": gdf}, path, styles={})
+            media = "application/geopackage+sqlite3"
+        else:
+            raise InputError(f"unknown export format {fmt!r}: xlsx, pdf, geojson or gpkg")
+        return path.read_bytes(), media, path.name
+
+
+def warm() -> int:
+    """Load the layers and rules once in a worker process (so the first request is not the slow one)."""
+    from gis.layers import read_layers
+    from gis.rules import load_rules
+
+    read_layers()
+    load_rules()
+    return os.getpid()
