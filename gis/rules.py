@@ -10,6 +10,7 @@ candidate site.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from importlib import resources
@@ -346,8 +347,16 @@ def evaluate(rule: dict, index: Index, subjects: gpd.GeoDataFrame | None = None)
 
 
 def shipped_index() -> Index:
-    """Return an :class:`Index` of all shipped layers."""
-    return Index(read_layers())
+    """Return an :class:`Index` of all shipped layers (built once per version of the layer files)."""
+    from gis.layers import layer_path, list_layers
+
+    stamps = tuple((name, layer_path(name).stat().st_mtime_ns) for name in list_layers())
+    return _index_for(stamps)
+
+
+@functools.lru_cache(maxsize=2)
+def _index_for(stamps: tuple) -> Index:
+    return Index(read_layers([name for name, _ in stamps]))
 
 
 def check_rules(index: Index | None = None, rules: list[dict] | None = None) -> list[RuleResult]:

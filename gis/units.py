@@ -9,6 +9,7 @@ roll-ups do.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -42,6 +43,10 @@ _ALIASES: dict[str, str] = {
     "km2": "km2", "km²": "km2", "平方公里": "km2", "平方千米": "km2",
     "wanmu": "wanmu", "万亩": "wanmu",
 }
+
+
+#: The factors as floats, by canonical key (the fast path of the conversions).
+_FACTORS: dict[str, float] = {key: float(value) for key, value in SQUARE_METRES.items()}
 
 
 def normalize_unit(unit: str) -> str:
@@ -94,7 +99,9 @@ def to_square_metres(value, unit: str):
     >>> to_square_metres(1500, "亩")
     1000000.0
     """
-    factor = float(SQUARE_METRES[normalize_unit(unit)])
+    factor = _FACTORS.get(unit) or float(SQUARE_METRES[normalize_unit(unit)])
+    if isinstance(value, float | int):
+        return float(value) * factor
     return np.asarray(value, dtype=float) * factor if np.ndim(value) else float(value) * factor
 
 
@@ -106,7 +113,9 @@ def from_square_metres(value, unit: str):
     >>> from_square_metres(1_000_000, "mu")
     1500.0
     """
-    factor = float(SQUARE_METRES[normalize_unit(unit)])
+    factor = _FACTORS.get(unit) or float(SQUARE_METRES[normalize_unit(unit)])
+    if isinstance(value, float | int):
+        return float(value) / factor
     return np.asarray(value, dtype=float) / factor if np.ndim(value) else float(value) / factor
 
 
@@ -130,9 +139,15 @@ def round_half_up(value: float, ndigits: int = 2) -> float:
     >>> round_half_up(2.675, 2), round(2.5), round_half_up(2.5, 0)
     (2.68, 2, 3.0)
     """
+    value = float(value)
+    scaled = value * 10.0**ndigits
+    fraction = abs(scaled) % 1.0
+    if math.isfinite(scaled) and abs(scaled) < 2**52 and abs(fraction - 0.5) > 1e-6:
+        # Far from a half: ordinary rounding gives the same digits, without Decimal's cost.
+        return round(value, ndigits) + 0.0
     quantum = Decimal(1).scaleb(-ndigits)
     # repr() gives the shortest decimal that round-trips, so 2.675 stays 2.675.
-    rounded = float(Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP))
+    rounded = float(Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP))
     return rounded + 0.0  # no negative zero
 
 

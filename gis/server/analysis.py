@@ -122,7 +122,7 @@ def analyse_frame(gdf: gpd.GeoDataFrame, profile: str | None = None, *, label: s
     """Analyse sites: areas, plan-layer overlaps, the plans' rules and, with a profile, the review."""
     from gis.layers import read_layers
     from gis.overlay import overlay
-    from gis.rules import Index, load_rules, rules_for_sites
+    from gis.rules import load_rules, rules_for_sites, shipped_index
 
     sites = _check(gdf, label)
     geoms = np.asarray(sites.geometry.values, dtype=object)
@@ -175,7 +175,7 @@ def analyse_frame(gdf: gpd.GeoDataFrame, profile: str | None = None, *, label: s
                     pieces.append({"type": "Feature", "geometry": shapely.geometry.mapping(geom),
                                    "properties": {"site": row.project_id, "layer": layer, "id": row.zone_id,
                                                   "name": names.get(row.zone_id)}})
-    results = rules_for_sites(sites[["id", "name", "geometry"]], Index(dict(layers)), load_rules())
+    results = rules_for_sites(sites[["id", "name", "geometry"]], shipped_index(), load_rules())
     for entry, found in zip(entries, results, strict=True):
         entry["rules"] = [r.as_dict() for r in found]
     title = None
@@ -189,7 +189,31 @@ def analyse_frame(gdf: gpd.GeoDataFrame, profile: str | None = None, *, label: s
             entry["land_use"] = reviewed["land_use"]
     return {"sites": entries, "profile": title,
             "highlight": {"type": "FeatureCollection", "features": pieces},
-            "geojson": json.loads(sites[["id", "name", "geometry"]].to_json(drop_id=True))}
+            "geojson": RawJSON(feature_collection(sites))}
+
+
+class RawJSON(str):
+    """JSON text already serialised, to be spliced as it is into the answer (see :func:`answer_json`)."""
+
+
+def feature_collection(sites: gpd.GeoDataFrame) -> str:
+    """Return the sites (``id``, ``name``, geometry) as GeoJSON text, serialised by GEOS (fast for 10⁴)."""
+    from json.encoder import encode_basestring as text
+
+    geometries = shapely.to_geojson(np.asarray(sites.geometry.values, dtype=object))
+    features = (f'{{"type":"Feature","properties":{{"id":{text(str(i))},"name":{text(str(n))}}},"geometry":{g}}}'
+                for i, n, g in zip(sites["id"], sites["name"], geometries, strict=True))
+    return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
+
+
+def answer_json(result: dict) -> bytes:
+    """Serialise an analysis for the page: the dict as JSON, its :class:`RawJSON` parts spliced in as they are."""
+    raw = {k: v for k, v in result.items() if isinstance(v, RawJSON)}
+    plain = {k: (f"@@{k}@@" if k in raw else v) for k, v in result.items()}
+    text = json.dumps(plain, ensure_ascii=False, allow_nan=False)
+    for key, value in raw.items():
+        text = text.replace(f'"@@{key}@@"', value, 1)
+    return text.encode("utf-8")
 
 
 def analyse_collection(collection: dict, profile: str | None = None) -> dict:
@@ -267,6 +291,19 @@ def export_result(collection: dict, fmt: str, profile: str | None = None) -> tup
         else:
             raise InputError(f"unknown export format {fmt!r}: xlsx, pdf, geojson or gpkg")
         return path.read_bytes(), media, path.name
+
+
+def analyse_json(kind: str, args: tuple, profile: str | None) -> tuple[bytes, int, list[str]]:
+    """Analyse drawn sites (``kind="geojson"``) or an upload (``"upload"``) and serialise the answer, in the worker.
+
+    Returns the JSON bytes, the number of sites and their first ids (for the audit log).
+    """
+    if kind == "upload":
+        filename, data, crs, encoding = args
+        result = analyse_upload(filename, data, profile, crs=crs, encoding=encoding)
+    else:
+        result = analyse_collection(args[0], profile)
+    return answer_json(result), len(result["sites"]), [s["id"] for s in result["sites"][:20]]
 
 
 def warm() -> int:

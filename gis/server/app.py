@@ -363,26 +363,18 @@ async def _sites_from_request(request: Request) -> tuple[str, tuple]:
     return "geojson", (_json_body(await _read_body(request)),)
 
 
-async def _analyse(request: Request, kind: str, args: tuple) -> dict:
-    bench = _bench(request)
-    if kind == "upload":
-        filename, data, crs, encoding = args
-        return await bench.run(analysis.analyse_upload, filename, data, bench.profile, crs=crs, encoding=encoding)
-    return await bench.run(analysis.analyse_collection, args[0], bench.profile)
-
-
 async def analyse(request: Request) -> Response:
     """``POST /api/analyse``: analyse drawn sites (GeoJSON) or an uploaded file (multipart)."""
+    bench = _bench(request)
     kind, args = await _sites_from_request(request)
     target = args[0] if kind == "upload" else "drawn sites"
     try:
-        result = await _analyse(request, kind, args)
+        body, count, ids = await bench.run(analysis.analyse_json, kind, args, bench.profile)
     except GisError as exc:
         await _audit(request, "analyse", target, "refused", {"reason": str(exc)[:300]})
         raise
-    await _audit(request, "analyse", target, "ok", {"sites": len(result["sites"]),
-                                                    "ids": [s["id"] for s in result["sites"]][:20]})
-    return JSONResponse(result)
+    await _audit(request, "analyse", target, "ok", {"sites": count, "ids": ids})
+    return Response(body, media_type="application/json")
 
 
 _FORMATS = {"xlsx", "pdf", "geojson", "gpkg"}
@@ -428,6 +420,7 @@ async def site_save(request: Request) -> Response:
     name = _site_name(body)
     geometry = body.get("geometry")
     result = await bench.run(analysis.analyse_collection, geometry, bench.profile)
+    result.pop("geojson", None)  # the geometry is kept as given
     print(f"gis serve: saving site {name!r}", file=sys.stderr, flush=True)  # the kill test waits on this line
     site = await bench.db(bench.store.add_site, name, _user(request) or "（匿名）", geometry, result)
     await _audit(request, "save", f"site {site.id}", "ok", {"name": name})
