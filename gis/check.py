@@ -5,7 +5,11 @@ field, a duplicate or malformed id, an unknown land-use code, an unknown status,
 an invalid, empty or wrongly typed geometry, a missing or wrong CRS, a parent
 that does not exist or does not contain its child, zones of one scheme that
 overlap, and a polygon whose measured ellipsoidal area is off its documented
-area by more than the tolerance (±5 % by default).
+area by more than the tolerance (±5 % by default). Where a layer carries the
+optional fields of :data:`gis.schema.OPTIONAL_FIELDS`, it also checks that
+``inferred`` names fields that hold a value, that ``plan_name`` cites where the
+plan writes it, that ``district_id`` is the id of the district ``district``
+names, and that each point lies where its ``placement_anchor`` says.
 """
 
 from __future__ import annotations
@@ -19,13 +23,14 @@ import pandas as pd
 
 import geopandas as gpd
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Geod
 
 from gis import schema, settings
 from gis.area import ellipsoidal_area, is_polygonal
 from gis.crs import LAYER_CRS
 from gis.geometry import INSIDE_SHARE, polygon_area, share_inside
 from gis.landuse import is_known_code
+from gis.plans import parse_short_citations
 from gis.units import to_square_metres
 
 #: Overlap between two zones of one scheme that counts (share of the smaller zone).
@@ -257,6 +262,124 @@ def check_scheme_overlaps(name: str, gdf: gpd.GeoDataFrame) -> list[Problem]:
     return problems
 
 
+def check_optional_fields(name: str, gdf: gpd.GeoDataFrame) -> list[Problem]:
+    """Check ``inferred`` and ``plan_name`` where a layer carries them."""
+    problems: list[Problem] = []
+    for pos, (_, row) in enumerate(gdf.iterrows()):
+        fid = _fid(row, pos)
+        if "inferred" in gdf.columns:
+            try:
+                named = schema.inferred_fields(row.get("inferred"))
+            except ValueError as exc:
+                problems.append(Problem(name, fid, f"`inferred`: {exc}"))
+                named = {}
+            for field in named:
+                if field == schema.INFERRED_GEOMETRY:
+                    continue
+                if field not in gdf.columns:
+                    problems.append(Problem(name, fid, f"`inferred` names `{field}`, which the layer does not have"))
+                elif _text(row.get(field)) is None:
+                    problems.append(Problem(name, fid, f"`inferred` names `{field}`, which is empty (an unknown "
+                                                       "is left empty, not inferred)"))
+        if "plan_name" in gdf.columns and _text(row.get("plan_name")) is not None:
+            for part in str(row.get("plan_name")).split(";"):
+                cited = parse_short_citations(part)
+                wording = part.split("(")[0].strip()
+                if len(cited) != 1 or not wording:
+                    problems.append(Problem(name, fid, f"`plan_name` part {part.strip()!r} is not "
+                                                       "`wording (NNN clause)`"))
+    return problems
+
+
+_GEOD = Geod(a=6378137.0, f=1 / 298.257222101)
+
+
+def _metres_between(a, b) -> float:
+    p, q = shapely.ops.nearest_points(a, b)
+    return float(_GEOD.inv(p.x, p.y, q.x, q.y)[2])
+
+
+def parse_anchor(value: object) -> list[tuple[str, str, float | None]]:
+    """Split a ``placement_anchor`` into (kind, id, metres) triples.
+
+    ``in:ID`` — the point lies in feature ID; ``near:ID:METRES`` — within METRES of it.
+
+    Raises
+    ------
+    ValueError
+        If a part is neither form.
+
+    Examples
+    --------
+    >>> parse_anchor("in:coast-niyu; near:place-shenmen:1000")
+    [('in', 'coast-niyu', None), ('near', 'place-shenmen', 1000.0)]
+    """
+    if _text(value) is None:
+        return []
+    anchors: list[tuple[str, str, float | None]] = []
+    for part in str(value).split(";"):
+        bits = part.strip().split(":")
+        if len(bits) == 2 and bits[0] == "in" and bits[1]:
+            anchors.append(("in", bits[1], None))
+        elif len(bits) == 3 and bits[0] == "near" and bits[1]:
+            try:
+                anchors.append(("near", bits[1], float(bits[2])))
+            except ValueError:
+                raise ValueError(f"anchor {part.strip()!r}: METRES must be a number") from None
+        else:
+            raise ValueError(f"anchor {part.strip()!r} is neither `in:ID` nor `near:ID:METRES`")
+    return anchors
+
+
+def check_references(layers: dict[str, gpd.GeoDataFrame], reference: dict[str, gpd.GeoDataFrame]) -> list[Problem]:
+    """Check ``placement_anchor`` (ids exist, the point is there) and ``district_id`` (the district named)."""
+    index: dict[str, tuple[str, object]] = {}
+    for source in (reference, layers):
+        for gdf in source.values():
+            if "id" not in gdf.columns or gdf.crs is None:
+                continue
+            geo = gdf.to_crs(LAYER_CRS)
+            names = geo["name"] if "name" in geo.columns else pd.Series("", index=geo.index)
+            for ident, label, geom in zip(geo["id"], names, geo.geometry, strict=True):
+                if _text(ident) is not None:
+                    index[str(ident)] = (str(label), geom)
+    problems = []
+    for name, gdf in layers.items():
+        if gdf.crs is None:
+            continue
+        geo = gdf.to_crs(LAYER_CRS)
+        for pos, (_, row) in enumerate(geo.iterrows()):
+            fid = _fid(row, pos)
+            if "placement_anchor" in geo.columns:
+                try:
+                    anchors = parse_anchor(row.get("placement_anchor"))
+                except ValueError as exc:
+                    problems.append(Problem(name, fid, f"`placement_anchor`: {exc}"))
+                    anchors = []
+                geom = row.geometry
+                for kind, ident, metres in anchors:
+                    if ident not in index:
+                        problems.append(Problem(name, fid, f"placement anchor {ident!r} is not the id of any feature"))
+                        continue
+                    target = index[ident][1]
+                    if geom is None or geom.is_empty or target is None or target.is_empty:
+                        continue
+                    if kind == "in" and not float(share_inside([geom], target)[0]) >= INSIDE_SHARE:
+                        problems.append(Problem(name, fid, f"lies outside its placement anchor {ident!r}"))
+                    elif kind == "near" and (away := _metres_between(geom, target)) > metres:
+                        problems.append(Problem(name, fid, f"lies {away:,.0f} m from its placement anchor {ident!r}, "
+                                                           f"more than {metres:g} m"))
+            if "district_id" in geo.columns and _text(row.get("district_id")) is not None:
+                ident = str(row.get("district_id")).strip()
+                district = _text(row.get("district")) or ""
+                if ident not in index:
+                    problems.append(Problem(name, fid, f"district_id {ident!r} is not the id of any feature"))
+                elif not district.startswith(index[ident][0]):
+                    problems.append(Problem(name, fid, f"district_id {ident!r} is {index[ident][0]}, but `district` "
+                                                       f"says {district!r}"))
+    return problems
+
+
 def check_layers(
     layers: dict[str, gpd.GeoDataFrame],
     *,
@@ -290,6 +413,8 @@ def check_layers(
         problems.extend(check_geometry(name, gdf))
         problems.extend(check_areas(name, gdf, tolerance))
         problems.extend(check_scheme_overlaps(name, gdf))
+        if name not in schema.CONTEXT_LAYERS:
+            problems.extend(check_optional_fields(name, gdf))
         if "id" in gdf.columns:
             ids.update({t for t in (_text(v) for v in gdf["id"]) if t is not None})
     for ident, n in sorted(ids.items()):
@@ -300,6 +425,7 @@ def check_layers(
 
         reference = read_layers([n for n in list_layers() if n not in layers])
     problems.extend(check_parents(layers, reference))
+    problems.extend(check_references(layers, reference))
     return problems
 
 

@@ -158,6 +158,25 @@ class Index:
         return rows.geometry.iloc[0] if len(rows) else None
 
 
+def in_district(gdf: gpd.GeoDataFrame, name: str, index: Index) -> pd.Series:
+    """Whether each feature lies in a district: by its ``district`` attribute where it has one, else by geometry.
+
+    The districts layer follows the coastline of its source, so reclaimed land lies
+    mostly outside every district polygon; a feature's ``district`` attribute (e.g.
+    ``洞头区``, ``龙湾区（经开区）``) says where it is managed, and is used first.
+    """
+    district = index.district(name)
+    if district is None:
+        return pd.Series(False, index=gdf.index)
+    by_geometry = gdf.geometry.representative_point().within(district)
+    if "district" not in gdf.columns:
+        return by_geometry
+    stated = gdf["district"].where(gdf["district"].notna(), None)
+    has = stated.map(lambda v: isinstance(v, str) and bool(v.strip()))
+    named = stated.map(lambda v: isinstance(v, str) and v.strip().startswith(name))
+    return named.where(has, by_geometry).astype(bool)
+
+
 def _matches(gdf: gpd.GeoDataFrame, where: dict, index: Index) -> pd.Series:
     mask = pd.Series(True, index=gdf.index)
     for key, value in where.items():
@@ -166,17 +185,13 @@ def _matches(gdf: gpd.GeoDataFrame, where: dict, index: Index) -> pd.Series:
         elif key == "name_contains":
             mask &= gdf["name"].astype(str).str.contains(value, regex=False) if "name" in gdf else False
         elif key == "in_district":
-            district = index.district(value)
-            if district is None:
-                mask &= False
-            else:
-                mask &= gdf.geometry.representative_point().within(district)
+            mask &= in_district(gdf, value, index)
         elif key not in gdf.columns:
             mask &= False
         elif isinstance(value, list):
             mask &= gdf[key].isin(value)
-        elif isinstance(value, bool):
-            mask &= gdf[key].fillna(False).astype(bool) == value
+        elif isinstance(value, bool):  # a missing value (an unknown) is neither true nor false
+            mask &= gdf[key].map(lambda v, want=value: v is not None and not pd.isna(v) and bool(v) == want)
         else:
             mask &= gdf[key] == value
     return mask

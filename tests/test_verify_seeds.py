@@ -27,7 +27,7 @@ TEXT_A = """ 测试〔2016〕1号
 测试市政府办公室
 2016年5月30日
 三、主要工作
-（一）南塘工业区规划面积约１３６０ 亩（全角数字与空格）。大门围垦区约1.62万亩。杨文工业区用地18亩。
+（一）南塘工业区规划面积约１３６０ 亩（全角数字与空格）。大门围垦区约1.62万亩。杨文工业区用地18亩。鞋都产业园另见下文。
 （二）鞋都产业园总面积约6.5平方公里,轻工园区3,125.00平方米。
 """
 
@@ -97,7 +97,7 @@ def platforms():
         feature("pl-damen", "大门围垦区", f"{A} 三(一)", 16200, "亩"),  # 1.62万亩
         feature("pl-yangwen", "杨文工业区", f"{A} 三(一)", 18, "亩"),
         feature("pl-shoes", "鞋都产业园", f"{A} 三(二); {A} 三(一)", 6.5, "km2"),
-        feature("pl-light", "轻工园区", f"{A} 三(二)", 3125, "m2", geometry_source="beside (002 第五章 一)"),
+        feature("pl-light", "轻工园区", f"{A} 三(二)", 3125, "m2", geometry_source="beside 塑料增塑剂 (002 附表 序号1)"),
         feature("pl-context", "南片", "shared/reference/places.md §2 (context only; not named in the seeds)"),
     ]
 
@@ -165,7 +165,8 @@ def test_all_found(world, verify, capsys):
     code, out, err = run(verify, capsys, world.seeds)
     assert code == 0, out
     # 5 areas of platforms, 1 of the projects, 3 investments (one 待定 left empty).
-    assert out[-1].startswith("verify_seeds: 2 documents, 8 features, 9 figures, 7 names: all found")
+    assert out[-1].startswith("verify_seeds: 2 documents, 8 features, 9 figures, 7 names (0 by plan_name), "
+                              "9 clauses, 1 claims, 0 not drawn: all found")
     assert "pl-context" in out[-1] and err == ""
 
 
@@ -182,7 +183,7 @@ def test_a_missing_figure_is_reported_with_feature_figure_and_file(world, verify
     world.texts = {A: TEXT_A.replace("１３６０", "１３８０"), B: TEXT_B}
     world.make()
     code, out, _err = run(verify, capsys, world.seeds)
-    assert code == 1 and out == [f"pl-nantang: documented_area 1360 亩 not found in {A}"]
+    assert code == 1 and out == [f"pl-nantang: documented_area 1360 亩 not found in {A} 三(一)"]
 
 
 def test_a_figure_inside_a_larger_number_or_in_another_unit_is_not_found(world, verify, capsys):
@@ -191,8 +192,8 @@ def test_a_figure_inside_a_larger_number_or_in_another_unit_is_not_found(world, 
     world.make()
     code, out, _err = run(verify, capsys, world.seeds)
     assert code == 1
-    assert out == [f"pl-yangwen: documented_area 8 亩 not found in {A}",
-                   f"pl-shoes: documented_area 650 公顷 not found in {A}"]  # 6.5 km² is not converted
+    assert out == [f"pl-yangwen: documented_area 8 亩 not found in {A} 三(一)",
+                   f"pl-shoes: documented_area 650 公顷 not found in {A} 三(二), {A} 三(一)"]  # 6.5 km² not converted
 
 
 def test_investments_are_looked_for_in_the_project_row(world, verify, capsys):
@@ -215,12 +216,14 @@ def test_names_citations_declaration_and_missing_files(world, verify, capsys):
     assert code == 1
     assert out == [
         f"{A}: declared title '测试园区平台建设五年行动计划' not found in the text",
-        f"pl-damen: name '大门临港围垦区（北）' not found in {A} (nor '大门临港围垦区')",
+        f"pl-damen: source cites {A} 三(一), which does not mention '大门临港围垦区（北）'",
+        f"pl-damen: name '大门临港围垦区（北）' not found in {A} 三(一) (nor '大门临港围垦区'); give the plan's wording "
+        "in plan_name",
         "pl-light: source cites 009_0123456789abcdef.txt 一, which plans.toml does not declare",
         "pl-light: geometry_source cites 007 第五章 一, which plans.toml does not declare",
         f"{B}: declared in plans.toml but not in {world.seeds} (cited by 2 feature(s))",
     ]
-    assert "5 problem(s)" in err
+    assert "6 problem(s)" in err
 
 
 def test_exit_codes_and_one_line_errors_from_the_command_line(world, tmp_path):
@@ -241,3 +244,185 @@ def test_exit_codes_and_one_line_errors_from_the_command_line(world, tmp_path):
         assert wrong.stdout == "" and wrong.stderr.count("\n") == 1 and "Traceback" not in wrong.stderr
         assert wrong.stderr.startswith("verify_seeds: error:")
     assert "nowhere: no such folder" in cli(tmp_path / "nowhere").stderr
+
+
+# --------------------------------------------------------------------------- the clause locator and the claims
+
+
+@pytest.fixture(scope="module")
+def script():
+    spec = importlib.util.spec_from_file_location("verify_seeds_module", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    yield module
+    del sys.modules[spec.name]
+
+
+def test_the_scripts_own_examples_hold(script):
+    import doctest
+
+    result = doctest.testmod(script)
+    assert result.attempted >= 8 and result.failed == 0
+
+
+CHAPTERS = """前 言
+本规划（2016-2020年）。
+[bookmark: _Toc1]第一章 发展基础
+[bookmark: _Toc2]一、发展基础
+南塘工业区内的机械汽配产业园正在加速推进。
+\t一、计划实施类（表格的单元格，不是标题）
+二、存在问题
+用地不足。
+ 第二章 布局
+一、总体格局
+（一）北翼集聚
+空间引导：大门镇。
+（二）本岛提升
+发展方向：包括机械汽配、电子电器。
+空间布局：重点布局在杨文工业区、南塘工业区。
+1、南塘工业区
+规划面积约1360亩。
+2、杨文工业区
+规划面积约870亩。
+附表：重大项目表
+\t序号
+\t项目名称
+
+\t1
+\t塑料增塑剂生产基地
+\t占地60亩。
+
+注：*表示项目位于瓯江口新区一期范围。
+"""
+
+# One line, headings after spaces (the layout of 001), and a stray "(三)" in the running text.
+INLINE = "通知正文。 一、总体要求 (一)指导思想 优化布局。 (二)主要目标 ——形成布局(三)。 二、主要任务 (一)优化体制。 (二)编制规划。"
+
+
+@pytest.mark.parametrize(("clause", "expected"), [
+    ("第一章 一", ("机械汽配产业园", "存在问题")),
+    ("第一章 二", ("用地不足", "机械汽配")),
+    ("第二章 一(二)", ("杨文工业区、南塘工业区", "北翼集聚")),
+    ("第二章 一(二)2", ("870亩", "1360亩")),
+    ("第二章 一（一）", ("大门镇", "本岛提升")),  # full-width brackets
+    ("附表 序号1", ("塑料增塑剂生产基地", "表格")),
+    ("附表 注", ("瓯江口新区一期", "塑料增塑剂")),
+    ("附表", ("塑料增塑剂", "北翼集聚")),
+    ("", ("前 言", "")),
+])
+def test_locate_finds_the_clause_and_nothing_beyond_it(script, clause, expected):
+    text, why = script.locate(CHAPTERS, clause)
+    inside, outside = expected
+    assert text is not None, why
+    assert inside in text and (not outside or outside not in text)
+
+
+@pytest.mark.parametrize(("text", "clause", "why"), [
+    (CHAPTERS, "一", "一 is in the text 2 times (name the chapter)"),
+    (CHAPTERS, "第三章 一", "no heading 第三章 in the text"),
+    (CHAPTERS, "第二章 二", "no heading 第二章二 in the text"),
+    (CHAPTERS, "第二章 一(三)", "no heading 第二章一(三) in the text"),
+    (CHAPTERS, "附表 序号9", "no row 序号9 in the 附表"),
+    (INLINE, "附表", "the text has no 附表"),
+    (INLINE, "the whole", "'the whole' is not a clause (like 三(一), 第五章 一(二)1, 附表 序号28)"),
+])
+def test_locate_says_why_a_clause_is_not_there(script, text, clause, why):
+    assert script.locate(text, clause) == (None, why)
+
+
+def test_locate_reads_headings_inline_and_skips_table_cells_and_strays(script):
+    text, _ = script.locate(INLINE, "一(二)")
+    assert text.startswith("(二)主要目标") and "(三)" in text and "二、主要任务" not in text  # the stray is text
+    assert script.locate(INLINE, "二(二)")[0].startswith("(二)编制规划")
+    assert script.locate(INLINE, "一(三)") == (None, "no heading 一(三) in the text")
+    headings, _ = script.outline(script.prepare(CHAPTERS))
+    assert [(h.level, h.number) for h in headings] == [
+        (0, 1), (1, 1), (1, 2), (0, 2), (1, 1), (2, 1), (2, 2), (3, 1), (3, 2)]  # no tab-indented cell
+
+
+def test_an_excerpt_may_start_at_any_heading(script):
+    assert script.locate("三、主要工作\n（一）南塘。\n（二）杨文。", "三(二)")[0].startswith("(二)杨文")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("inside 南塘工业区 (002 第一章 一); a nominal block", [("002", "第一章 一", ["南塘工业区"])]),
+    ("site not stated; 机械汽配 sits in 南塘 (002 第三章 二(二)); assumed", [("002", "第三章 二(二)", ["机械汽配", "南塘"])]),
+    ("(2号, 003 二(四)) and 3#围区 (000 三(四))", [("003", "二(四)", ["2号"]), ("000", "三(四)", ["3#围区"])]),
+    ("a: b 003 一(六) bare", [("003", "一(六) bare", None)]),  # the clause is read up to its words
+    ("part of the core (000 三(五))", [("000", "三(五)", [])]),
+])
+def test_claims_take_the_words_a_reference_supports(script, text, expected):
+    assert script.claims(text) == expected
+
+
+def test_holds_needs_the_terms_in_one_sentence(script):
+    clause = script.locate(CHAPTERS, "第二章 一(二)")[0]
+    assert script.holds(clause, ["杨文工业区", "南塘工业区"])
+    assert not script.holds(clause, ["机械汽配", "南塘"])  # both in the clause, in two sentences
+    assert script.holds(script.locate(CHAPTERS, "第一章 一")[0], ["机械汽配", "南塘"])
+
+
+def test_mentions_takes_a_shortened_name_but_not_another_feature(script):
+    n = script.normalise
+    assert script.mentions("环金海湖城市核心区", n("即在金海园区的环金海湖区域建设城市核心区"))
+    assert script.mentions("鹿城区产业发展平台（主平台）", n("新增工业用地安排在主平台"))
+    assert not script.mentions("温州滨城医院", n("推进滨海职教中心和东方职业学院"))
+
+
+def test_a_clause_that_does_not_hold_the_name_or_the_claim_is_reported(world, verify, capsys):
+    """The classes of 滨城医院 cited to the wrong clause and of 机械汽配 cited where it is not in 南塘."""
+    world.features["platforms"][2]["properties"]["source"] = f"{A} 三(一); {A} 三(二)"  # 三(二) has no 杨文
+    world.features["platforms"][0]["properties"]["note"] = "南塘工业区 and 1360亩 (000 三(一)); 鞋都 and 南塘 (000 三(二))"
+    world.features["platforms"][1]["properties"]["geometry_source"] = "placed by 000 三(一) alone"
+    world.features["platforms"][3]["properties"]["geometry_source"] = "nowhere (000 三(九))"
+    world.make()
+    code, out, _err = run(verify, capsys, world.seeds)
+    assert code == 1
+    assert out == [
+        "pl-nantang: note: 鞋都、南塘 not together in one sentence of " f"{A} 三(二)",
+        "pl-damen: geometry_source: the reference 000 三(一) alone does not stand in brackets after the words it "
+        "supports",
+        f"pl-yangwen: source cites {A} 三(二), which does not mention '杨文工业区'",
+        f"pl-shoes: geometry_source cites {A} 三(九): no heading 三(九) in the text",
+    ]
+
+
+def test_plan_name_gives_the_plans_wording_and_is_checked(world, verify, capsys):
+    world.features["platforms"][1]["properties"].update(name="大门临港围垦区", plan_name="大门围垦区 (000 三(一))")
+    world.make()
+    code, out, _err = run(verify, capsys, world.seeds)
+    assert code == 0, out
+    assert "(1 by plan_name)" in out[-1]
+    world.features["platforms"][1]["properties"].update(plan_name="大门临港围垦区 (000 三(一))")
+    world.make()
+    code, out, _err = run(verify, capsys, world.seeds)
+    assert code == 1 and out == [f"pl-damen: plan_name: 大门临港围垦区 not together in one sentence of {A} 三(一)",
+                                 f"pl-damen: source cites {A} 三(一), which does not mention '大门临港围垦区'"]
+
+
+def test_what_is_not_drawn_is_checked_against_its_clause(world, verify, capsys):
+    items = f"""[[item]]
+name = "鞋都产业园"
+source = "{A} 三(二)"
+quote = "鞋都产业园总面积约6.5平方公里"
+figures = ["6.5平方公里"]
+reason = "drawn elsewhere"
+drawn_as = "pl-shoes"
+
+[[item]]
+name = "杨文工业区"
+source = "{A} 三(二)"
+quote = "杨文工业区用地18亩"
+figures = ["19亩"]
+reason = "in another clause"
+drawn_as = "pl-nowhere"
+"""
+    (world.layers / "not_drawn.toml").write_text(items, encoding="utf-8")
+    code, out, err = run(verify, capsys, world.seeds)
+    assert code == 1 and "2 not drawn" in err
+    assert out == [
+        "not_drawn.toml item 2 (杨文工业区): figure '19亩' is not in its quote",
+        "not_drawn.toml item 2 (杨文工业区): drawn_as 'pl-nowhere' is not the id of any feature",
+        f"not_drawn.toml item 2 (杨文工业区): quote not found in {A} 三(二)",
+    ]
