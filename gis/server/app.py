@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
@@ -190,8 +191,13 @@ def _user(request: Request) -> str | None:
 
 
 def _client(request: Request) -> str:
-    forwarded = request.headers.get("x-forwarded-for")
-    return (forwarded.split(",")[0].strip() if forwarded else None) or (request.client.host if request.client else "?")
+    """Return the client's address.
+
+    Behind a trusted proxy (``gis serve --forwarded``) uvicorn has already taken it
+    from ``X-Forwarded-For``; the header itself is never read here, so no client
+    can choose its own address (and escape its lockout, or forge the audit log).
+    """
+    return request.client.host if request.client else "?"
 
 
 async def _audit(request: Request, action: str, target: str | None, result: str, detail: dict | None = None) -> None:
@@ -302,7 +308,9 @@ async def layers_index(request: Request) -> Response:
     """``GET /api/layers``: the shipped layers and their sizes."""
     from gis.layers import layer_summary
 
-    return JSONResponse({"layers": await asyncio.to_thread(layer_summary)})
+    rows = await asyncio.to_thread(layer_summary)
+    return JSONResponse({"layers": [{"name": r["layer"], "href": f"/api/layers/{r['layer']}",
+                                     **{k: v for k, v in r.items() if k != "layer"}} for r in rows]})
 
 
 async def layer(request: Request) -> Response:
@@ -422,8 +430,8 @@ async def site_save(request: Request) -> Response:
     result = await bench.run(analysis.analyse_collection, geometry, bench.profile)
     result.pop("geojson", None)  # the geometry is kept as given
     print(f"gis serve: saving site {name!r}", file=sys.stderr, flush=True)  # the kill test waits on this line
-    site = await bench.db(bench.store.add_site, name, _user(request) or "（匿名）", geometry, result)
-    await _audit(request, "save", f"site {site.id}", "ok", {"name": name})
+    site = await bench.db(bench.store.add_site, name, _user(request) or "（匿名）", geometry, result,
+                          {"client": _client(request)})  # the site and its audit entry in one transaction
     return JSONResponse(site.as_dict(), status_code=201)
 
 
@@ -447,11 +455,13 @@ async def site_one(request: Request) -> Response:
     site = await _site_or_404(request)
     if request.method == "PATCH":
         name = _site_name(_json_body(await _read_body(request)))
-        renamed = await bench.db(bench.store.rename_site, site.id, name)
-        await _audit(request, "rename", f"site {site.id}", "ok", {"from": site.name, "to": name})
+        renamed = await bench.db(bench.store.rename_site, site.id, name, _user(request) or "（匿名）",
+                                 {"client": _client(request)})
+        if renamed is None:
+            raise HTTPProblem(404, "没有这个选址")
         return JSONResponse(renamed.as_dict())
-    await bench.db(bench.store.delete_site, site.id)
-    await _audit(request, "delete", f"site {site.id}", "ok", {"name": site.name})
+    if not await bench.db(bench.store.delete_site, site.id, _user(request) or "（匿名）", {"client": _client(request)}):
+        raise HTTPProblem(404, "没有这个选址")
     return JSONResponse({"deleted": site.id})
 
 
@@ -600,6 +610,10 @@ def build_app(bench: Workbench) -> Starlette:
     async def problem(request: Request, exc: HTTPProblem) -> Response:
         return _problem(exc.status, exc.message)
 
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        messages = {404: "没有这个地址", 405: "不支持这种请求方法"}
+        return _problem(exc.status_code, messages.get(exc.status_code, f"请求有误（{exc.status_code}）"))
+
     async def toolkit_error(request: Request, exc: GisError) -> Response:
         return _problem(*chinese_message(exc))
 
@@ -636,6 +650,7 @@ def build_app(bench: Workbench) -> Starlette:
         return response
 
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(BaseHTTPMiddleware, dispatch=guard)],
-                    exception_handlers={HTTPProblem: problem, GisError: toolkit_error, Exception: unexpected})
+                    exception_handlers={HTTPProblem: problem, StarletteHTTPException: http_error,
+                                        GisError: toolkit_error, Exception: unexpected})
     app.state.workbench = bench
     return app

@@ -7,9 +7,10 @@
   ``Secure`` behind HTTPS. It carries the user (or none) and a CSRF token that
   every writing request must send back in the ``X-CSRF-Token`` header.
 * Failed logins are counted per account and per client in the store (so every
-  worker sees them): each failure costs a delay, and after
-  :data:`LOCKOUT_FAILURES` within :data:`LOCKOUT_WINDOW_S` the account or the client
-  is locked out for that window.
+  worker sees them): each failure costs a delay; after :data:`LOCKOUT_FAILURES`
+  within :data:`LOCKOUT_WINDOW_S` the account is locked out for that window, and
+  a client that has failed :data:`CLIENT_LOCKOUT_FAILURES` times (guessing across
+  accounts) is too — higher, because planners behind one proxy share an address.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from gis.errors import InputError
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 #: Failed logins within the window that lock an account or a client out.
 LOCKOUT_FAILURES = 5
+#: Failed logins from one client (any accounts) within the window that lock the client out.
+CLIENT_LOCKOUT_FAILURES = 20
 LOCKOUT_WINDOW_S = 15 * 60
 #: Seconds a failed login waits before it answers (slows guessing, never blocks other requests).
 FAILURE_DELAY_S = 1.0
@@ -137,5 +140,6 @@ class Sessions:
 
 
 def locked_out(store, name: str, client: str) -> bool:
-    """Whether an account or a client has failed too often lately."""
-    return store.failures_since(name, client, time.time() - LOCKOUT_WINDOW_S) >= LOCKOUT_FAILURES
+    """Whether an account, or a client, has failed too often lately."""
+    by_name, by_client = store.failures_since(name, client, time.time() - LOCKOUT_WINDOW_S)
+    return by_name >= LOCKOUT_FAILURES or by_client >= CLIENT_LOCKOUT_FAILURES

@@ -3,9 +3,10 @@
 ``GET /`` (as JSON), ``/conformance``, ``/collections``, ``/collections/{id}``,
 ``/collections/{id}/items`` (``bbox``, ``limit``, ``offset``; GeoJSON with
 ``numberMatched``, ``numberReturned`` and a ``next`` link) and
-``/collections/{id}/items/{featureId}``: what QGIS, ArcGIS and GDAL (``OAPIF:``)
-need to add the workbench as a data source with no plugin. Coordinates are
-CRS84 (longitude, latitude), as the standard's core requires.
+``/collections/{id}/items/{featureId}``, and the API definition at ``/api``
+(OpenAPI 3.0, which QGIS reads for the page size): what QGIS, ArcGIS and GDAL
+(``OAPIF:``) need to add the workbench as a data source with no plugin.
+Coordinates are CRS84 (longitude, latitude), as the standard's core requires.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+from urllib.parse import urlencode
 
 import numpy as np
 from starlette.requests import Request
@@ -30,6 +32,54 @@ CONFORMANCE = [
 ]
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 SITES = "sites"
+OPENAPI_TYPE = "application/vnd.oai.openapi+json;version=3.0"
+
+
+def _param(name: str, schema: dict, description: str, *, explode: bool = False) -> dict:
+    return {"name": name, "in": "query", "required": False, "style": "form", "explode": explode, "schema": schema,
+            "description": description}
+
+
+def openapi(base: str, version: str) -> dict:
+    """Return the OpenAPI 3.0 definition of the OGC API part (and the workbench's own paths, named)."""
+    geojson = {"application/geo+json": {"schema": {"type": "object"}}}
+    plain = {"application/json": {"schema": {"type": "object"}}}
+
+    def get(summary: str, content: dict, parameters: list | None = None) -> dict:
+        return {"get": {"summary": summary, "parameters": parameters or [],
+                        "responses": {"200": {"description": summary, "content": content}}}}
+
+    paths = {
+        "/": get("landing page", plain), "/conformance": get("conformance classes", plain),
+        "/collections": get("the collections", plain),
+        "/collections/{collectionId}": get("one collection", plain, [{"$ref": "#/components/parameters/collectionId"}]),
+        "/collections/{collectionId}/items": get("features of a collection", geojson, [
+            {"$ref": "#/components/parameters/collectionId"}, {"$ref": "#/components/parameters/limit"},
+            {"$ref": "#/components/parameters/bbox"}, {"$ref": "#/components/parameters/offset"}]),
+        "/collections/{collectionId}/items/{featureId}": get("one feature", geojson, [
+            {"$ref": "#/components/parameters/collectionId"}, {"$ref": "#/components/parameters/featureId"}]),
+    }
+    for path, summary in (("/api/health", "server status"), ("/api/session", "user and CSRF token"),
+                          ("/api/maps", "map definitions"), ("/api/layers", "the shipped layers"),
+                          ("/api/sites", "the saved sites (项目库)"), ("/api/audit", "the audit log")):
+        paths[path] = get(summary, plain)
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "温州产业平台规划工作台", "version": version,
+                 "description": "OGC API – Features of the plan layers and saved sites; the workbench API is described "
+                                "at /docs. Geometry is schematic (示意), digitized from plan text, not surveyed."},
+        "servers": [{"url": base}],
+        "paths": paths,
+        "components": {"parameters": {
+            "collectionId": {"name": "collectionId", "in": "path", "required": True, "schema": {"type": "string"}},
+            "featureId": {"name": "featureId", "in": "path", "required": True, "schema": {"type": "string"}},
+            "limit": _param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+                            "features a page holds"),
+            "offset": _param("offset", {"type": "integer", "minimum": 0, "default": 0}, "features skipped"),
+            "bbox": _param("bbox", {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+                           "minx,miny,maxx,maxy in CRS84"),
+        }},
+    }
 
 
 def wants_json(request: Request) -> bool:
@@ -50,6 +100,7 @@ def landing(request: Request) -> dict:
     return {"title": "温州产业平台规划工作台", "description": "规划图层与项目库（OGC API – Features）",
             "links": [
                 {"href": f"{base}/?f=json", "rel": "self", "type": "application/json", "title": "this document"},
+                {"href": f"{base}/api", "rel": "service-desc", "type": OPENAPI_TYPE, "title": "API definition"},
                 {"href": f"{base}/docs", "rel": "service-doc", "type": "text/html", "title": "API"},
                 {"href": f"{base}/conformance", "rel": "conformance", "type": "application/json"},
                 {"href": f"{base}/collections", "rel": "data", "type": "application/json"}]}
@@ -109,6 +160,11 @@ def routes(bench) -> list[Route]:
     """Return the OGC API routes of a workbench."""
     collections = Collections(bench)
 
+    async def api(request: Request) -> Response:
+        from gis import __version__
+
+        return Response(json.dumps(openapi(_base(request), __version__), ensure_ascii=False), media_type=OPENAPI_TYPE)
+
     async def conformance(request: Request) -> Response:
         return JSONResponse({"conformsTo": CONFORMANCE})
 
@@ -155,7 +211,7 @@ def routes(bench) -> list[Route]:
         if offset + limit < len(feats):
             query = dict(params)
             query.update(offset=str(offset + limit), limit=str(limit))
-            links.append({"href": f"{base}?" + "&".join(f"{k}={v}" for k, v in query.items()), "rel": "next",
+            links.append({"href": f"{base}?{urlencode(query)}", "rel": "next",
                           "type": "application/geo+json"})
         body = {"type": "FeatureCollection", "features": page, "numberMatched": len(feats),
                 "numberReturned": len(page), "links": links}
@@ -170,7 +226,7 @@ def routes(bench) -> list[Route]:
                 return Response(json.dumps(f, ensure_ascii=False), media_type="application/geo+json")
         return JSONResponse({"error": f"没有要素 {fid}"}, status_code=404)
 
-    return [Route("/conformance", conformance), Route("/collections", collection_list),
+    return [Route("/api", api), Route("/conformance", conformance), Route("/collections", collection_list),
             Route("/collections/{cid}", collection_one), Route("/collections/{cid}/items", items),
             Route("/collections/{cid}/items/{fid}", item)]
 

@@ -112,8 +112,9 @@ class Store:
         return sql.replace("?", self.placeholder)
 
     # --- sites -----------------------------------------------------------------------------------------
-    def add_site(self, name: str, author: str, geometry: dict, analysis: dict | None) -> Site:
-        """Save a new site; return it with its id."""
+    def add_site(self, name: str, author: str, geometry: dict, analysis: dict | None,
+                 detail: dict | None = None) -> Site:
+        """Save a new site and its audit entry (``save``, by ``author``) in one transaction; return the site."""
         stamp = now()
         with self.transaction() as cur:
             cur.execute(self._q(f"INSERT INTO {self.sites_table} (name, author, created, updated, geometry, analysis)"
@@ -121,6 +122,7 @@ class Store:
                         (name, author, stamp, stamp, json.dumps(geometry, ensure_ascii=False),
                          None if analysis is None else json.dumps(analysis, ensure_ascii=False)))
             ident = int(cur.fetchone()[0])
+            self._append(cur, author, "save", f"site {ident}", "ok", {"name": name, **(detail or {})})
         return Site(ident, name, author, stamp, stamp, geometry, analysis)
 
     def sites(self) -> list[Site]:
@@ -140,20 +142,28 @@ class Store:
         return Site(int(row[0]), row[1], row[2], row[3], row[4], json.loads(row[5]),
                     None if row[6] is None else json.loads(row[6]))
 
-    def rename_site(self, ident: int, name: str) -> Site | None:
-        """Rename a site; return it, or ``None`` if there is none with that id."""
+    def rename_site(self, ident: int, name: str, user: str | None = None, detail: dict | None = None) -> Site | None:
+        """Rename a site and audit it (``rename``) in one transaction; return it, or ``None`` if there is none."""
         with self.transaction() as cur:
+            cur.execute(self._q(f"SELECT name FROM {self.sites_table} WHERE id = ?"), (int(ident),))
+            row = cur.fetchone()
+            if row is None:
+                return None
             cur.execute(self._q(f"UPDATE {self.sites_table} SET name = ?, updated = ? WHERE id = ?"),
                         (name, now(), int(ident)))
-            if cur.rowcount == 0:
-                return None
+            self._append(cur, user, "rename", f"site {ident}", "ok", {"from": row[0], "to": name, **(detail or {})})
         return self.site(ident)
 
-    def delete_site(self, ident: int) -> bool:
-        """Delete a site; return whether there was one."""
+    def delete_site(self, ident: int, user: str | None = None, detail: dict | None = None) -> bool:
+        """Delete a site and audit it (``delete``) in one transaction; return whether there was one."""
         with self.transaction() as cur:
+            cur.execute(self._q(f"SELECT name FROM {self.sites_table} WHERE id = ?"), (int(ident),))
+            row = cur.fetchone()
+            if row is None:
+                return False
             cur.execute(self._q(f"DELETE FROM {self.sites_table} WHERE id = ?"), (int(ident),))
-            return cur.rowcount > 0
+            self._append(cur, user, "delete", f"site {ident}", "ok", {"name": row[0], **(detail or {})})
+            return True
 
     def all_site_features(self) -> list[dict]:
         """Every saved site as GeoJSON features (for OGC API – Features)."""
@@ -211,12 +221,13 @@ class Store:
             cur.execute(self._q(f"INSERT INTO {self.failures_table} (name, client, at) VALUES (?, ?, ?)"),
                         (name, client, at))
 
-    def failures_since(self, name: str, client: str, since: float) -> int:
-        """Failed logins for this account, or from this client, since ``since``."""
+    def failures_since(self, name: str, client: str, since: float) -> tuple[int, int]:
+        """Failed logins since ``since``: for this account, and from this client."""
         with self.transaction() as cur:
-            cur.execute(self._q(f"SELECT count(*) FROM {self.failures_table} WHERE at >= ? AND (name = ? OR "
-                                "client = ?)"), (since, name, client))
-            return int(cur.fetchone()[0])
+            cur.execute(self._q(f"SELECT count(CASE WHEN name = ? THEN 1 END), count(CASE WHEN client = ? THEN 1 END) "
+                                f"FROM {self.failures_table} WHERE at >= ?"), (name, client, since))
+            row = cur.fetchone()
+            return int(row[0]), int(row[1])
 
     def clear_failures(self, name: str) -> None:
         """Forget the failed logins of an account (after a successful one)."""
@@ -224,13 +235,17 @@ class Store:
             cur.execute(self._q(f"DELETE FROM {self.failures_table} WHERE name = ?"), (name,))
 
     # --- audit ----------------------------------------------------------------------------------------------
+    def _append(self, cur: Any, user: str | None, action: str, target: str | None, result: str,
+                detail: dict | None) -> None:
+        cur.execute(self._q(f'INSERT INTO {self.audit_table} (at, "user", action, target, result, detail) '
+                            "VALUES (?, ?, ?, ?, ?, ?)"),
+                    (now(), user, action, target, result,
+                     None if detail is None else json.dumps(detail, ensure_ascii=False)))
+
     def audit(self, user: str | None, action: str, target: str | None, result: str, detail: dict | None = None) -> None:
         """Append one entry to the audit log (who, when, what, result)."""
         with self.transaction() as cur:
-            cur.execute(self._q(f'INSERT INTO {self.audit_table} (at, "user", action, target, result, detail) '
-                                "VALUES (?, ?, ?, ?, ?, ?)"),
-                        (now(), user, action, target, result,
-                         None if detail is None else json.dumps(detail, ensure_ascii=False)))
+            self._append(cur, user, action, target, result, detail)
 
     def audit_log(self, limit: int | None = None) -> list[dict]:
         """Return the audit log, oldest first (the last ``limit`` entries when given)."""

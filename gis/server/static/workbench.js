@@ -144,6 +144,7 @@
       }
     }
     map.setView(definition.view.center, definition.view.zoom);
+    document.body.dataset.scheme = name;  // tests wait on this state
   }
 
   async function background() {
