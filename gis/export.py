@@ -8,8 +8,9 @@ primitive :func:`gis.io.atomic_path`:
   (QML, :mod:`gis.qml`) in the ``layer_styles`` table, so that QGIS opens it
   styled like the web maps.
 * :func:`write_shapefiles` — one Shapefile set per layer, UTF-8 ``.dbf`` with a
-  ``.cpg``; field names longer than 10 bytes are shortened to unique names, with
-  a warning and a ``NAME.fields.csv`` mapping file; text longer than a ``.dbf``
+  ``.cpg`` and the QGIS style as ``NAME.qml`` (QGIS loads it with the layer);
+  field names longer than 10 bytes are shortened to unique names, with a
+  warning and a ``NAME.fields.csv`` mapping file; text longer than a ``.dbf``
   holds (254 bytes) is kept whole in ``NAME.long_values.csv``, with a warning.
   All sets are written into one temporary folder and moved into place together.
 * :func:`write_geojson_files`, :func:`write_parquet_datasets` — one GeoJSON file,
@@ -29,7 +30,6 @@ import os
 import sqlite3
 import warnings
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -49,17 +49,34 @@ class ExportWarning(GisWarning):
     """Something about an export the user should know (e.g. shortened field names)."""
 
 
-_LAYER_STYLES_DDL = """
-CREATE TABLE IF NOT EXISTS layer_styles (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT, f_table_schema TEXT, f_table_name TEXT,
-  f_geometry_column TEXT, styleName TEXT, styleQML TEXT, styleSLD TEXT, useAsDefault BOOLEAN,
-  description TEXT, owner TEXT, ui TEXT, update_time DATETIME DEFAULT CURRENT_TIMESTAMP)
-"""
+#: GeoPackage version written: 1.2, which Debian's GDAL 3.6 and QGIS 3.22 read without a warning.
+GPKG_VERSION = "1.2"
+#: Name of the QGIS projects table (as QGIS creates it).
+_PROJECTS_DDL = "CREATE TABLE IF NOT EXISTS qgis_projects(name TEXT PRIMARY KEY, metadata BLOB, content BLOB)"
+
+
+def _style_table(layers: Mapping[str, gpd.GeoDataFrame], styles: Mapping[str, str]) -> pd.DataFrame:
+    """Return the ``layer_styles`` table QGIS reads a layer's default style from (GDAL writes it as QGIS does)."""
+    now = pd.Timestamp.now(tz="UTC").floor("ms")
+    rows = [{"f_table_catalog": "", "f_table_schema": "", "f_table_name": name, "f_geometry_column": "geom",
+             "styleName": name, "styleQML": styles[name], "styleSLD": "", "useAsDefault": True,
+             "description": "style of the map definitions (gis export)", "owner": "gis", "ui": "",
+             "update_time": now} for name in layers if name in styles]
+    return pd.DataFrame(rows, columns=["f_table_catalog", "f_table_schema", "f_table_name", "f_geometry_column",
+                                       "styleName", "styleQML", "styleSLD", "useAsDefault", "description", "owner",
+                                       "ui", "update_time"])
 
 
 def write_geopackage(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike[str], *,
-                     styles: Mapping[str, str] | None = None, overwrite: bool = False) -> Path:
-    """Write layers to one GeoPackage, with a QGIS style per layer in ``layer_styles``.
+                     styles: Mapping[str, str] | None = None, project: bool = True, overwrite: bool = False) -> Path:
+    """Write layers to one GeoPackage, with a QGIS style per layer in ``layer_styles`` and a QGIS project.
+
+    The file is a GeoPackage 1.2 (:data:`GPKG_VERSION`); ``layer_styles`` is written
+    by GDAL as QGIS writes it (conformant ``update_time``), so Debian's GDAL and
+    QGIS open it without a warning. The project (:func:`gis.qml.project_document`,
+    in the ``qgis_projects`` table QGIS uses) holds every layer in drawing order,
+    grouped, with the context under the plan; QGIS lists it under the GeoPackage
+    in its browser.
 
     Parameters
     ----------
@@ -69,6 +86,8 @@ def write_geopackage(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.Path
         The ``.gpkg`` to write.
     styles : mapping of str to str, optional
         A QML style per layer; by default :func:`gis.qml.layer_qml` (the map definitions' classes and colours).
+    project : bool
+        Store a QGIS project of the layers in the file.
     overwrite : bool
         Replace an existing file.
 
@@ -77,30 +96,25 @@ def write_geopackage(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.Path
     Path
         The file written.
     """
-    from gis.qml import layer_qml
+    from gis.qml import PROJECT_NAME, layer_qml, project_document, project_metadata
 
     dest = Path(path)
     styles = layer_qml(layers) if styles is None else styles
     with atomic_path(dest, overwrite=overwrite) as tmp:
         for name, gdf in layers.items():
-            pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", append=tmp.exists())
-        with contextlib.closing(sqlite3.connect(tmp)) as db, db:
-            db.execute(_LAYER_STYLES_DDL)
-            db.execute(  # registered as an attribute table, as QGIS does
-                "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description, last_change)"
-                " VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS layer styles',"
-                " strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
-            )
-            stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            for name in layers:
-                if name not in styles:
-                    continue
-                db.execute(
-                    "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column,"
-                    " styleName, styleQML, styleSLD, useAsDefault, description, owner, ui, update_time)"
-                    " VALUES ('', '', ?, 'geom', ?, ?, '', 1, ?, 'gis', '', ?)",
-                    (name, name, styles[name], "style of the web maps (gis export)", stamp),
-                )
+            first = not tmp.exists()
+            pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", append=not first,
+                                    dataset_options={"VERSION": GPKG_VERSION} if first else None)
+        table = _style_table(layers, styles)
+        if len(table):
+            pyogrio.write_dataframe(table, tmp, layer="layer_styles", driver="GPKG", append=True,
+                                    layer_options={"FID": "id", "DESCRIPTION": "QGIS layer styles"})
+        if project and layers:
+            content = project_document(layers, styles, dest.name)
+            with contextlib.closing(sqlite3.connect(tmp)) as db, db:
+                db.execute(_PROJECTS_DDL)
+                db.execute("INSERT INTO qgis_projects (name, metadata, content) VALUES (?, ?, ?)",
+                           (PROJECT_NAME, project_metadata(), content.hex()))
     return dest
 
 
@@ -138,7 +152,9 @@ def _csv_text(header: list[str], rows: list) -> str:
 
 
 def _write_shapefile_set(name: str, gdf: gpd.GeoDataFrame, folder: Path) -> None:
-    """Write one layer's Shapefile set (and its mapping and long-value files) into ``folder``."""
+    """Write one layer's Shapefile set (and its style, mapping and long-value files) into ``folder``."""
+    from gis.qml import layer_qml
+
     columns = [c for c in gdf.columns if c != gdf.geometry.name]
     mapping = short_field_names(columns)
     renamed = {k: v for k, v in mapping.items() if k != v}
@@ -146,6 +162,9 @@ def _write_shapefile_set(name: str, gdf: gpd.GeoDataFrame, folder: Path) -> None
         warnings.simplefilter("ignore", RuntimeWarning)
         pyogrio.write_dataframe(gdf.rename(columns=mapping), folder / f"{name}.shp", encoding="UTF-8")
     (folder / f"{name}.cpg").write_text("UTF-8", encoding="ascii")
+    # QGIS loads NAME.qml beside NAME.shp as the layer's style; its expressions use the shortened names.
+    style = layer_qml({name: gdf}, fields={name: mapping})[name]
+    (folder / f"{name}.qml").write_text(style, encoding="utf-8")
     if renamed:
         (folder / f"{name}.fields.csv").write_text(_csv_text(["field", "shapefile_field"], list(renamed.items())),
                                                    encoding="utf-8-sig")

@@ -44,6 +44,17 @@ HEADERS: dict[str, str] = {
 }
 
 
+def fixed(value: float, digits: int) -> str:
+    """Return a number as people read it: rounded half-up (as :func:`gis.units.round_half_up`), thousands separated.
+
+    Examples
+    --------
+    >>> fixed(1234.005, 2), fixed(0.125, 2), fixed(-0.0, 0)
+    ('1,234.01', '0.13', '0')
+    """
+    return f"{round_half_up(float(value), digits):,.{digits}f}"
+
+
 def _clean(value):
     if value is None or value is pd.NA:
         return None
