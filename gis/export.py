@@ -26,12 +26,15 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import math
 import os
 import sqlite3
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 import geopandas as gpd
@@ -39,7 +42,11 @@ import pyogrio
 
 from gis.errors import GisWarning
 from gis.io import atomic_path, atomic_write, geojson_text, refuse_existing
-from gis.report import csv_text
+from gis.report import csv_text, fixed
+from gis.units import round_half_up
+
+if TYPE_CHECKING:
+    from gis.reports import Sheet
 
 #: Longest text a .dbf field holds, in bytes.
 DBF_TEXT_BYTES = 254
@@ -244,31 +251,200 @@ def write_geojson_files(layers: Mapping[str, gpd.GeoDataFrame], folder: str | os
     return written
 
 
-def write_tables(tables: Mapping[str, pd.DataFrame], path: str | os.PathLike[str], *,
+def _as_sheet(name: str, table: pd.DataFrame | Sheet) -> Sheet:
+    from gis.reports import Sheet
+
+    if isinstance(table, Sheet):
+        return table
+    return Sheet(name=name, title="", unit="", source="", table=table)
+
+
+def _cell_text(value: object, decimals: int | None, percent: bool) -> str:
+    """Return a cell as it shows: numbers with thousands separators and fixed decimals, empty for nothing."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "是" if value else "否"
+    if isinstance(value, int | float | np.integer | np.floating):
+        if percent:
+            return f"{fixed(float(value) * 100, 2)}%"
+        if decimals is not None:
+            return fixed(float(value), decimals)
+        return f"{value:,}" if isinstance(value, int | np.integer) else f"{float(value):,}"
+    return str(value)
+
+
+def _csv_value(value: object, decimals: int | None, percent: bool) -> object:
+    """Return a cell for CSV: numbers with their fixed decimals and no separators, counts as integers."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, bool | np.bool_):
+        return "是" if value else "否"
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        digits = 4 if percent else decimals
+        if digits is None:
+            return int(value) if float(value).is_integer() else float(value)
+        return f"{round_half_up(float(value), digits):.{digits}f}"
+    return value
+
+
+def sheet_csv(sheet: Sheet) -> str:
+    """Return a sheet as CSV text: its header and rows, numbers fixed, no Python ``True``/``False`` or ``8.0``."""
+    table = sheet.table
+    columns = list(table.columns)
+    rows = [[_csv_value(v, sheet.decimals.get(c), c in sheet.percent) for c, v in zip(columns, row, strict=True)]
+            for row in table.itertuples(index=False)]
+    return csv_text(pd.DataFrame(rows, columns=columns, dtype=object))
+
+
+#: Widest column (character widths); longer text wraps.
+MAX_WIDTH = 48
+#: Rows above the table in a workbook sheet: title, unit, source and a blank line.
+HEAD_ROWS = 4
+
+
+def _width(text: str) -> float:
+    from gis.table import display_width
+
+    return max((display_width(line) for line in str(text).split("\n")), default=0)
+
+
+def write_sheet(worksheet, sheet: Sheet) -> None:
+    """Write a :class:`~gis.reports.Sheet` into an openpyxl worksheet, laid out to read and to print.
+
+    The title, unit and source lines come first; then the header row (styled,
+    frozen with the lines above it and repeated on every printed page); numbers
+    carry their format (thousands separators, the column's decimals, or a
+    percentage); total rows are bold; every column is as wide as its widest
+    cell (a CJK character counts double), long text wraps; the page is A4
+    landscape, fitted to the page's width, with page numbers in the footer.
+    Text that a spreadsheet would take for a formula is stored as text.
+    """
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    table = sheet.table
+    columns = list(table.columns)
+    ncols = max(len(columns), 1)
+    last = get_column_letter(ncols)
+    font = "Arial"
+    header_row = HEAD_ROWS + 1 if any(sheet.lines) else 1
+    widths = [_width(c) * 1.1 + 2 for c in columns]
+    texts = []
+    for row in table.itertuples(index=False):
+        shown = [_cell_text(v, sheet.decimals.get(c), c in sheet.percent) for c, v in zip(columns, row, strict=True)]
+        texts.append(shown)
+        widths = [max(w, _width(t) * 1.05 + 2) for w, t in zip(widths, shown, strict=True)]
+    widths = [min(max(w, 6.0), MAX_WIDTH) for w in widths]
+    for i, w in enumerate(widths, start=1):
+        worksheet.column_dimensions[get_column_letter(i)].width = round(w, 1)
+    total_width = sum(widths)
+    if header_row > 1:
+        for r, (line, size, bold) in enumerate(zip(sheet.lines, (14, 10, 9), (True, False, False), strict=True),
+                                               start=1):
+            cell = worksheet.cell(row=r, column=1, value=line)
+            if cell.data_type == "f":
+                cell.data_type = "s"
+            cell.font = Font(name=font, size=size, bold=bold, color="000000" if r == 1 else "444444")
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            if ncols > 1:
+                worksheet.merge_cells(f"A{r}:{last}{r}")
+            lines = max(1, math.ceil(_width(line) * (size / 10) / max(total_width, 1.0)))
+            worksheet.row_dimensions[r].height = (size + 5) * lines
+    thin = Side(style="thin", color="999999")
+    header_fill = PatternFill("solid", fgColor="DDEBF7")
+    total_fill = PatternFill("solid", fgColor="F2F2F2")
+    for j, name in enumerate(columns, start=1):
+        cell = worksheet.cell(row=header_row, column=j, value=str(name))
+        if cell.data_type == "f":
+            cell.data_type = "s"
+        cell.font = Font(name=font, size=10, bold=True)
+        cell.fill = header_fill
+        cell.border = Border(top=thin, bottom=thin, left=thin, right=thin)
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+    formats = {}
+    for name in columns:
+        if name in sheet.percent:
+            formats[name] = "0.00%"
+        elif name in sheet.decimals:
+            digits = sheet.decimals[name]
+            formats[name] = "#,##0" + ("." + "0" * digits if digits else "")
+    for i, row in enumerate(table.itertuples(index=False)):
+        r = header_row + 1 + i
+        is_total = i in sheet.totals
+        for j, (name, value) in enumerate(zip(columns, row, strict=True), start=1):
+            if value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+                value = None
+            if isinstance(value, np.generic):
+                value = value.item()
+            if isinstance(value, bool):
+                value = "是" if value else "否"
+            cell = worksheet.cell(row=r, column=j, value=value)
+            if cell.data_type == "f":  # attribute text is data, never a formula
+                cell.data_type = "s"
+            if name in formats and isinstance(value, int | float):
+                cell.number_format = formats[name]
+            cell.font = Font(name=font, size=10, bold=is_total)
+            long = _width(texts[i][j - 1]) * 1.05 + 2 > MAX_WIDTH
+            cell.alignment = Alignment(wrap_text=long, vertical="top" if long else "center",
+                                       horizontal="right" if isinstance(value, int | float) else "left")
+            if is_total:
+                cell.fill = total_fill
+                cell.border = Border(top=thin, bottom=thin)
+        lines = max((math.ceil((_width(t) * 1.05 + 2) / max(w - 1, 1.0)) for t, w in zip(texts[i], widths, strict=True)
+                     if _width(t) * 1.05 + 2 > MAX_WIDTH), default=1)
+        if lines > 1:  # wrapped text: as many lines as it needs (spreadsheets do not grow rows they read)
+            worksheet.row_dimensions[r].height = 13.5 * lines
+    worksheet.freeze_panes = f"A{header_row + 1}"
+    worksheet.print_title_rows = f"{header_row}:{header_row}"
+    setup = worksheet.page_setup
+    setup.orientation = "landscape"
+    setup.paperSize = worksheet.PAPERSIZE_A4
+    setup.fitToWidth = 1
+    setup.fitToHeight = 0
+    worksheet.sheet_properties.pageSetUpPr.fitToPage = True
+    worksheet.print_options.horizontalCentered = True
+    worksheet.page_margins.left = worksheet.page_margins.right = 0.4
+    worksheet.page_margins.top = worksheet.page_margins.bottom = 0.6
+    worksheet.oddFooter.center.text = "第 &P 页，共 &N 页"
+    worksheet.oddFooter.left.text = (sheet.title or sheet.name).replace("&", "&&")
+    worksheet.oddFooter.right.text = "示意"
+
+
+def write_tables(tables: Mapping[str, pd.DataFrame | Sheet], path: str | os.PathLike[str], *,
                  overwrite: bool = False) -> list[Path]:
     """Write tables as one XLSX workbook (``path`` ends in ``.xlsx``: a sheet per table) or as CSV files.
 
     Parameters
     ----------
-    tables : mapping of str to DataFrame
-        The tables by sheet name (also the CSV file name).
+    tables : mapping of str to DataFrame or Sheet
+        The tables by sheet name (also the CSV file name); a :class:`~gis.reports.Sheet`
+        (:func:`gis.reports.sheets`) brings its title, unit and source lines, its total
+        rows and the decimals of its columns (:func:`write_sheet`).
     path : path-like
-        A ``.xlsx`` file, or a folder for ``SHEET.csv`` files (UTF-8 with BOM, for Excel).
+        A ``.xlsx`` file, or a folder for ``SHEET.csv`` files (UTF-8 with BOM, for Excel;
+        numbers with their fixed decimals, no ``True``/``False``).
     overwrite : bool
         Replace existing files.
     """
+    from openpyxl import Workbook
+
     dest = Path(path)
     if dest.suffix.lower() == ".xlsx":
-        with atomic_path(dest, overwrite=overwrite) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-            for sheet, table in tables.items():
-                table.to_excel(writer, sheet_name=sheet, index=False)
-                text_cells(writer.sheets[sheet])
+        book = Workbook()
+        book.remove(book.active)
+        for name, table in tables.items():
+            write_sheet(book.create_sheet(title=name[:31]), _as_sheet(name, table))
+        with atomic_path(dest, overwrite=overwrite) as tmp:
+            book.save(tmp)
         return [dest]
     written = []
-    for sheet, table in tables.items():
-        target = dest / f"{sheet}.csv"
+    for name, table in tables.items():
+        target = dest / f"{name}.csv"
         with atomic_write(target, overwrite=overwrite, mode="wb") as handle:
-            handle.write(csv_text(table).encode("utf-8-sig"))
+            handle.write(sheet_csv(_as_sheet(name, table)).encode("utf-8-sig"))
         written.append(target)
     return written
 

@@ -13,14 +13,14 @@ for the ``.qml`` beside a Shapefile (QGIS loads it with the ``.shp``):
   too, in the class's label colour on a white halo, along the line for lines;
 * a context layer (``coast``, ``districts`` and any other non-plan layer) is
   muted as on the web maps — beige land with a grey coastline (the straight
-  edges of the coast layer's frame are not drawn), dashed district lines over
-  beige land — unlabelled, and blended with *darken* so that it never covers
-  the plan, whatever the layer order.
+  edges of the coast layer's frame are not drawn), dashed district lines,
+  light grey for any other — and unlabelled.
 
 :func:`project_document` writes a QGIS project (``.qgz``) that
 :func:`gis.export.write_geopackage` stores inside the GeoPackage: every layer
 in drawing order (points, lines, the outlines drawn above, the plan's areas,
-then the context), grouped, with sea-blue canvas, CGCS2000 Gauss–Krüger
+then the context, with the districts' land beyond the coast layer's frame at
+the bottom, so the land has no straight edge), grouped, with sea-blue canvas, CGCS2000 Gauss–Krüger
 (EPSG:4549) map CRS, the CGCS2000 ellipsoid for measuring, and areas in hectares.
 """
 
@@ -61,8 +61,6 @@ PROJECT_CRS = "EPSG:4549"
 PROJECT_NAME = "温州产业平台规划（示意）"
 #: Label font (QGIS falls back to another CJK font when it is not installed).
 LABEL_FONT = "Noto Sans CJK SC"
-#: Blend mode *darken* (QgsPainting::BlendDarken) of the context layers.
-BLEND_DARKEN = 5
 
 
 def geometry_kind(gdf: gpd.GeoDataFrame) -> str:
@@ -298,8 +296,8 @@ def _document(labels: bool) -> ET.Element:
                       maxScale="0")
 
 
-def _finish(root: ET.Element, *, blend: int = 0) -> str:
-    ET.SubElement(root, "blendMode").text = str(blend)
+def _finish(root: ET.Element) -> str:
+    ET.SubElement(root, "blendMode").text = "0"
     ET.SubElement(root, "featureBlendMode").text = "0"
     ET.SubElement(root, "layerOpacity").text = "1"
     doctype = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
