@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import os
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,7 +31,7 @@ import geopandas as gpd
 
 from gis.errors import FontError, InputError
 from gis.io import atomic_path
-from gis.labels import PADDING, Label, place
+from gis.labels import PADDING, Label, is_far, place
 from gis.layers import read_layer
 from gis.mapdef import (
     ATTRIBUTION,
@@ -205,8 +206,8 @@ def _rgb(colour: str) -> tuple[float, float, float]:
     return tuple(int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))  # type: ignore[return-value]
 
 
-def _place_labels(fig, ax, definition: MapDefinition, circles: list[tuple]) -> tuple[int, int]:
-    """Place and draw every label (the web maps' placement); return (placed, left out)."""
+def _place_labels(fig, ax, definition: MapDefinition, circles: list[tuple], taken: list[tuple]) -> FigureLabels:
+    """Place and draw every label (the web maps' placement); return their boxes and those left out."""
     import matplotlib.patheffects as pe
 
     renderer = fig.canvas.get_renderer()
@@ -234,26 +235,41 @@ def _place_labels(fig, ax, definition: MapDefinition, circles: list[tuple]) -> t
             anchors = [tuple(to_px((p.x, p.y))) for p in layer.label_anchors(row.geometry)]
             labels.append(Label(key=key, text=text, anchors=anchors, priority=(index, -float(sizes[position])),
                                 size=(extent.width + 2 * pad, extent.height + 2 * pad)))
-    obstacles = []
+    obstacles = list(taken)
     for x, y, area in circles:
         cx, cy = to_px((x, y))
         radius = math.sqrt(area) / 2 * fig.dpi / 72 + 1
         obstacles.append((cx - radius, cy - radius, cx + radius, cy + radius))
     frame = ax.get_window_extent(renderer)
-    centres = place(labels, lambda x, y: (x, y), obstacles, bounds=(frame.x0, frame.y0, frame.x1, frame.y1))
+    def identity(x: float, y: float) -> tuple[float, float]:
+        return x, y
+
+    centres = place(labels, identity, obstacles, bounds=(frame.x0, frame.y0, frame.x1, frame.y1),
+                    far=True, soft=False)
     inverse = ax.transData.inverted().transform
-    placed = 0
+    sizes = {label.key: label.size for label in labels}
+    by_key = {label.key: label for label in labels}
+    result = FigureLabels(boxes={}, left_out=[])
     for key, artist in artists.items():
         centre = centres[key]
         if centre is None:
+            result.left_out.append(artist.get_text())
             artist.remove()
             continue
         artist.set_position(tuple(inverse(centre)))
-        placed += 1
-    return placed, len(artists) - placed
+        label = by_key[key]
+        if is_far(label, centre, identity):  # placed away from its feature: a leader line joins them
+            ax.annotate("", xy=tuple(inverse(label.anchors[0])), xytext=tuple(inverse(centre)),
+                        arrowprops={"arrowstyle": "-", "color": "#555555", "lw": 0.5, "shrinkA": 4, "shrinkB": 0},
+                        zorder=9.5)
+        w, h = sizes[key]
+        result.boxes[artist.get_text() + "#" + key] = (centre[0] - w / 2, centre[1] - h / 2, centre[0] + w / 2,
+                                                      centre[1] + h / 2)
+    return result
 
 
-def _scale_and_north(ax, extent: tuple[float, float, float, float], map_width_mm: float) -> None:
+def _scale_and_north(ax, extent: tuple[float, float, float, float], map_width_mm: float) -> list:
+    """Draw the scale bar (with the scale) and the north arrow; return their artists."""
     minx, miny, maxx, maxy = extent
     mid_lat = (miny + maxy) / 2
     km_per_deg = 111.32 * math.cos(math.radians(mid_lat))
@@ -262,15 +278,16 @@ def _scale_and_north(ax, extent: tuple[float, float, float, float], map_width_mm
     x1 = maxx - (maxx - minx) * 0.03
     x0 = x1 - length / km_per_deg
     y0 = miny + (maxy - miny) * 0.04
-    ax.plot([x0, x1], [y0, y0], color="black", linewidth=3, solid_capstyle="butt", zorder=11)
+    bar = ax.plot([x0, x1], [y0, y0], color="black", linewidth=3, solid_capstyle="butt", zorder=11)
     ax.plot([x0, (x0 + x1) / 2], [y0, y0], color="white", linewidth=1.6, solid_capstyle="butt", zorder=11)
     ratio = width_km * 1e6 / map_width_mm
-    ax.annotate(f"{length:g} 千米　比例尺 1:{_round_scale(ratio):,}", ((x0 + x1) / 2, y0), xytext=(0, 5),
+    text = ax.annotate(f"{length:g} 千米　比例尺 1:{_round_scale(ratio):,}", ((x0 + x1) / 2, y0), xytext=(0, 5),
                 textcoords="offset points", ha="center", va="bottom", fontsize=7.5, zorder=11,
                 path_effects=_halo())
-    ax.annotate("北", xy=(0.95, 0.95), xytext=(0.95, 0.86), xycoords="axes fraction", ha="center", va="center",
-                fontsize=11, fontweight="bold", zorder=11,
-                arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.5}, path_effects=_halo())
+    north = ax.annotate("北", xy=(0.95, 0.95), xytext=(0.95, 0.86), xycoords="axes fraction", ha="center",
+                        va="center", fontsize=11, fontweight="bold", zorder=11,
+                        arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.5}, path_effects=_halo())
+    return [*bar, text, north, north.arrow_patch]
 
 
 def _halo() -> list:
@@ -350,6 +367,35 @@ def render_figure(definition: MapDefinition | str, output: str | os.PathLike[str
         raise InputError(f"`orientation` must be one of {', '.join(PAGES)}, got {orientation!r}")
     if dest.exists() and not overwrite:
         raise InputError(f"{dest} exists; pass `overwrite=True` to replace it")
+    fig, _ = compose_figure(definition, orientation=orientation, dpi=dpi)
+    import matplotlib.pyplot as plt
+
+    try:
+        with atomic_path(dest, overwrite=overwrite) as tmp:
+            fig.savefig(tmp, dpi=dpi, format=dest.suffix.lower().lstrip("."))
+    finally:
+        plt.close(fig)
+    return dest
+
+
+@dataclass
+class FigureLabels:
+    """What :func:`compose_figure` did with the labels: their boxes on the page (px) and how many it left out."""
+
+    boxes: dict[str, tuple[float, float, float, float]]
+    left_out: list[str]
+
+
+def compose_figure(definition: MapDefinition, *, orientation: str = "landscape", dpi: int = 150):
+    """Draw a map definition on an A4 page; return the matplotlib figure and its labels (:class:`FigureLabels`).
+
+    The caller saves (or inspects) the figure and closes it.
+
+    Raises
+    ------
+    FontError
+        Without a CJK font.
+    """
     family, _font_file = cjk_font()
     import matplotlib.pyplot as plt
 
@@ -364,10 +410,12 @@ def render_figure(definition: MapDefinition | str, output: str | os.PathLike[str
         ax.set_xlabel("")
         ax.set_ylabel("")
         fig.canvas.draw()
-        _place_labels(fig, ax, definition, circles)
         map_width_mm = ax.get_position().width * PAGES[orientation][0]
         (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
-        _scale_and_north(ax, (x0, y0, x1, y1), map_width_mm)
+        furniture = _scale_and_north(ax, (x0, y0, x1, y1), map_width_mm)
+        renderer = fig.canvas.get_renderer()
+        taken = [tuple(a.get_window_extent(renderer).extents) for a in furniture]  # no label on the scale or north
+        labels = _place_labels(fig, ax, definition, circles, taken)
         title = fig.add_axes(layout["title"])
         title.axis("off")
         title.text(0.5, 0.5, definition.title, ha="center", va="center", fontsize=15, fontweight="bold")
@@ -383,11 +431,10 @@ def render_figure(definition: MapDefinition | str, output: str | os.PathLike[str
         source = f"规划出处：{definition.citation or definition.source}"
         notes.text(0.5, 0.45, source, ha="center", va="center", fontsize=7, color="#333333", wrap=True)
         notes.text(0.5, 0.15, ATTRIBUTION, ha="center", va="center", fontsize=6, color="#555555")
-        with atomic_path(dest, overwrite=overwrite) as tmp:
-            fig.savefig(tmp, dpi=dpi, format=dest.suffix.lower().lstrip("."))
-    finally:
+    except BaseException:
         plt.close(fig)
-    return dest
+        raise
+    return fig, labels
 
 
 def render_thumbnail(definition: MapDefinition | str, output: str | os.PathLike[str], *, width_px: int = 360,

@@ -12,9 +12,10 @@ anchor: centred, then above, below, right and left of it.
 * The web map (:mod:`gis.maps`) places them at build time for every zoom level
   (:func:`zoom_placements`), in Web-Mercator pixels, with boxes estimated from
   the text (:func:`text_box`): each label gets, per zoom, the offset of its box
-  or nothing; a label shown at one zoom keeps its place, where it is still
-  free, at the next. The page applies the table when the zoom changes, so that
-  no two labels overlap at any zoom.
+  or nothing. Zooms are placed from the nearest out, and only labels shown at
+  the next nearer zoom are candidates (in their place there, where it is still
+  free), so each label shows from one zoom on and at every zoom nearer. The page
+  applies the table when the zoom changes, so that no two labels overlap at any zoom.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from gis.mapdef import LABEL_PX
 PADDING = 2.0
 #: Line height of a label, as a share of its font size (the web map's CSS sets the same).
 LINE_HEIGHT = 1.2
-#: Zoom levels the web maps place labels for (Leaflet's integer zooms).
-ZOOMS = range(3, 19)
+#: Zoom levels the web maps place labels for (Leaflet's integer zooms); farther out, a map shows no labels.
+ZOOMS = range(8, 19)
 
 Box = tuple[float, float, float, float]
 
@@ -91,12 +92,18 @@ class Label:
     data: dict = field(default_factory=dict)
 
 
-def _offsets(size: tuple[float, float], around: bool) -> list[tuple[float, float]]:
+def _offsets(size: tuple[float, float], around: bool, far: bool = False) -> list[tuple[float, float]]:
     w, h = size
     beside = [(w / 2 + 4, 0.0), (-(w / 2 + 4), 0.0), (0.0, -(h / 2 + 6)), (0.0, h / 2 + 6)]
-    if around:
-        return beside
-    return [(0.0, 0.0), (0.0, -h), (0.0, h), *beside[:2], (0.0, -2 * h), (0.0, 2 * h)]
+    near = beside if around else [(0.0, 0.0), (0.0, -h), (0.0, h), *beside[:2], (0.0, -2 * h), (0.0, 2 * h)]
+    if not far:
+        return near
+    ring = []
+    for reach in (3, 5, 8):  # away from the anchor, to be joined to it by a leader line
+        for angle in range(0, 360, 30):
+            a = math.radians(angle)
+            ring.append(((w / 2 + reach * h) * math.cos(a), (h / 2 + reach * h) * math.sin(a)))
+    return near + ring
 
 
 def _box(cx: float, cy: float, size: tuple[float, float]) -> Box:
@@ -115,18 +122,29 @@ def overlaps(a: Box, b: Box) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def candidates(label: Label, project: Callable[[float, float], tuple[float, float]]) -> list[tuple[float, float]]:
-    """Return the centres (px) a label may take, best first."""
+def candidates(label: Label, project: Callable[[float, float], tuple[float, float]], *,
+               far: bool = False) -> list[tuple[float, float]]:
+    """Return the centres (px) a label may take, best first (``far``: then farther off, for a leader line)."""
     out = []
     for anchor in label.anchors:
         x, y = project(*anchor)
         out.extend((x + dx, y + dy) for dx, dy in _offsets(label.size, label.around))
+    if far:
+        x, y = project(*label.anchors[0])
+        out.extend((x + dx, y + dy) for dx, dy in _offsets(label.size, label.around, far=True)[len(out) // max(
+            len(label.anchors), 1):])
     return out
+
+
+def is_far(label: Label, centre: tuple[float, float], project: Callable[[float, float], tuple[float, float]]) -> bool:
+    """Return whether a label was placed away from every anchor (and needs a leader line to its feature)."""
+    w, h = label.size
+    return all(math.dist(project(*a), centre) > max(w / 2 + 4, 2 * h) + 1 for a in label.anchors)
 
 
 def place(labels: Iterable[Label], project: Callable[[float, float], tuple[float, float]],
           obstacles: Iterable[Box] = (), *, keep: dict[str, tuple[float, float]] | None = None,
-          bounds: Box | None = None) -> dict[str, tuple[float, float] | None]:
+          bounds: Box | None = None, far: bool = False, soft: bool = True) -> dict[str, tuple[float, float] | None]:
     """Place labels greedily by priority; return each label's box centre (px), or ``None`` where none is free.
 
     Parameters
@@ -136,31 +154,38 @@ def place(labels: Iterable[Label], project: Callable[[float, float], tuple[float
     project : callable
         Maps an anchor to pixels.
     obstacles : iterable of box
-        Boxes no label may meet (e.g. circles of point features).
+        Boxes labels keep clear of (circles of point features, the scale bar).
     keep : dict, optional
-        Centres that labels had before (at the previous zoom): those labels are
-        placed first, in their old place where it is free.
+        Centres that labels had before (at the nearer zoom): those labels are
+        placed first, and in their old place where it is free.
     bounds : box, optional
         A label must lie wholly inside (the map's frame on paper).
+    far : bool
+        When no place near a label's anchors is free, try places farther off (paper: the label is then
+        joined to its feature by a leader line; a web map shows it at a higher zoom instead).
+    soft : bool
+        Where no place clear of the obstacles is free, let a label lie over one (never over another label).
     """
-    placed: list[Box] = list(obstacles)
+    placed: list[Box] = []
+    hard = list(obstacles)
     out: dict[str, tuple[float, float] | None] = {}
     keep = keep or {}
     order = sorted(labels, key=lambda lb: (lb.key not in keep, lb.priority))
     for label in order:
-        options = candidates(label, project)
+        options = candidates(label, project, far=far)
         if label.key in keep:
             options.insert(0, keep[label.key])
-        out[label.key] = None
-        for cx, cy in options:
-            box = _box(cx, cy, label.size)
-            if bounds is not None and not (bounds[0] <= box[0] and box[2] <= bounds[2] and bounds[1] <= box[1]
-                                           and box[3] <= bounds[3]):
-                continue
-            if not any(overlaps(box, other) for other in placed):
-                placed.append(box)
-                out[label.key] = (cx, cy)
-                break
+        boxes = [(centre, _box(*centre, label.size)) for centre in options]
+        if bounds is not None:
+            boxes = [(c, b) for c, b in boxes if bounds[0] <= b[0] and b[2] <= bounds[2] and bounds[1] <= b[1]
+                     and b[3] <= bounds[3]]
+        free = [(c, b) for c, b in boxes if not any(overlaps(b, other) for other in placed)]
+        clear = [(c, b) for c, b in free if not any(overlaps(b, other) for other in hard)]
+        # Clear of every label and obstacle if possible; else clear of labels (drawn above a circle, on its halo).
+        chosen = clear[0] if clear else (free[0] if free and soft else None)
+        out[label.key] = chosen[0] if chosen else None
+        if chosen:
+            placed.append(chosen[1])
     return out
 
 
@@ -196,27 +221,29 @@ def zoom_placements(labels: Sequence[Label], obstacles: Sequence[tuple[float, fl
     """
     out: dict[str, dict[int, tuple[int, int] | None]] = {label.key: {} for label in labels}
     keep: dict[str, tuple[float, float]] = {}
-    scale_previous = None
-    for zoom in zooms:
+    shown = {label.key for label in labels}
+    previous = None
+    for zoom in sorted(zooms, reverse=True):  # from near to far: what shows at a zoom shows at every nearer one
         project = mercator(zoom)
-        if scale_previous is not None:  # the old centres, carried to this zoom (offsets kept in px)
-            keep = {key: _rescale(key, centre, labels, mercator(scale_previous), project)
-                    for key, centre in keep.items()}
+        if previous is not None:  # the nearer zoom's centres, carried to this zoom (offsets kept in px)
+            keep = {key: _rescale(key, centre, labels, mercator(previous), project) for key, centre in keep.items()}
         boxes = []
         for lon, lat, radius in obstacles:
             x, y = project(lon, lat)
             boxes.append((x - radius, y - radius, x + radius, y + radius))
-        centres = place(labels, project, boxes, keep=keep)
+        candidates_here = [label for label in labels if label.key in shown]
+        centres = place(candidates_here, project, boxes, keep=keep)
         keep = {key: c for key, c in centres.items() if c is not None}
+        shown = set(keep)
         for label in labels:
-            centre = centres[label.key]
+            centre = centres.get(label.key)
             if centre is None:
                 out[label.key][zoom] = None
                 continue
             ax, ay = project(*label.anchors[0])
             out[label.key][zoom] = (round(centre[0] - ax), round(centre[1] - ay))
-        scale_previous = zoom
-    return out
+        previous = zoom
+    return {key: dict(sorted(table.items())) for key, table in out.items()}
 
 
 def _rescale(key: str, centre: tuple[float, float], labels: Sequence[Label], before, after) -> tuple[float, float]:

@@ -462,9 +462,9 @@ class MapDefinition:
     @property
     def citation(self) -> str:
         """The plan and clause the map draws: 《title》（文号）clause (:func:`gis.plans.describe`)."""
-        from gis.plans import describe
+        from gis.report import cited
 
-        return describe(self.source)
+        return cited(self.source)
 
     def classes(self) -> list[tuple[MapLayer, ClassStyle]]:
         """Every class the map draws (layer, class), in the definition's order."""

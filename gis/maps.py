@@ -68,8 +68,7 @@ from gis.mapdef import (
     list_maps,
     load_definition,
 )
-from gis.plans import describe
-from gis.report import fixed
+from gis.report import cited, fixed
 from gis.safe import html_text as escape
 from gis.units import from_square_metres
 
@@ -288,7 +287,7 @@ def popup_html(row: pd.Series, area_m2: float | None) -> str:
     if "investment_total_wan" in row:
         shown = "待定（未知）" if invest is None or pd.isna(invest) else f"{fixed(float(invest), 0)} 万元"
         rows.append(("总投资", shown))
-    rows.append(("出处", describe(row.get("source")) or row.get("source")))
+    rows.append(("出处", cited(row.get("source"))))
     quality = row.get("geometry_quality")
     rows.append(("几何", "示意（schematic）" if quality == "schematic" else quality))
     cells = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)

@@ -56,6 +56,26 @@ def fixed(value: float, digits: int) -> str:
     return f"{round_half_up(float(value), digits):,.{digits}f}"
 
 
+def cited(source: object) -> str:
+    """Return a ``source`` as people read it: 《title》（文号）clause (:func:`gis.plans.describe`).
+
+    Where the layers folder declares no plans (no ``plans.toml``), the source is given as it is.
+
+    Examples
+    --------
+    >>> cited("002_ff2ba24ae00558cb.txt 附表 序号43")
+    '《洞头区工业和信息化发展“十三五”规划》附表 序号43'
+    """
+    from gis.plans import PlansError, describe
+
+    if not isinstance(source, str):
+        return ""
+    try:
+        return describe(source) or source
+    except PlansError:
+        return source
+
+
 def _clean(value):
     if value is None or value is pd.NA:
         return None

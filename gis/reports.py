@@ -27,8 +27,7 @@ from gis.layers import read_layers
 from gis.mapdef import LAYER_TITLES, SCHEMATIC_NOTE
 from gis.measure import DECIMALS, area_table, reclaim_table, reconcile
 from gis.overlay import overlay
-from gis.plans import describe
-from gis.report import HEADERS
+from gis.report import HEADERS, cited
 from gis.rules import Index, check_rules
 from gis.units import LABELS, normalize_unit, round_half_up
 
@@ -275,7 +274,7 @@ def build_sheet(report: Report, data: pd.DataFrame) -> Sheet:
                  if pd.to_numeric(table[c], errors="coerce").fillna(0).eq(0).all()]
         table = table.drop(columns=empty)  # what points cannot have: areas and lengths inside
     if report.id == "rules":
-        table["source"] = [describe(s) or s for s in table["source"]]
+        table["source"] = [cited(s) for s in table["source"]]
         table = table.drop(columns=["subject_ids", "failing_ids"])
         table = table.rename(columns={"subjects": "subject_ids", "failing": "failing_ids"})
     if "features" in table.columns:

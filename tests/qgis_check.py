@@ -3,12 +3,14 @@
 Run with Debian's system Python, which has the ``qgis`` module (``python3-qgis``)::
 
     QT_QPA_PLATFORM=offscreen /usr/bin/python3 tests/qgis_check.py FILE.gpkg [OUT_DIR NAME=W,S,E,N ...]
+    QT_QPA_PLATFORM=offscreen /usr/bin/python3 tests/qgis_check.py SHAPEFILE_FOLDER
 
 For every layer as QGIS adds it from the file (its default style from ``layer_styles``):
 the renderer, the features without a symbol, the label settings (placement, whether
 labels are on); then the project stored in the file: its layers in drawing order,
 their validity, and the labels QGIS places when it renders each extent given
-(longitude/latitude; written to OUT_DIR/NAME.png). Messages QGIS and GDAL log at warning level or above are
+(longitude/latitude; written to OUT_DIR/NAME.png). Given a folder, every ``*.shp`` in it is
+described as QGIS adds it (with the ``.qml`` beside it as its style). Messages QGIS and GDAL log at warning level or above are
 collected. The report is printed as one JSON line; the process then ends with
 ``os._exit`` (QGIS's teardown may crash after the work is done).
 """
@@ -21,7 +23,7 @@ import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from qgis.core import (  # noqa: E402
+from qgis.core import (
     Qgis,
     QgsApplication,
     QgsMapRendererSequentialJob,
@@ -31,8 +33,8 @@ from qgis.core import (  # noqa: E402
     QgsRenderContext,
     QgsVectorLayer,
 )
-from qgis.PyQt.QtCore import QSize  # noqa: E402
-from qgis.PyQt.QtGui import QColor  # noqa: E402
+from qgis.PyQt.QtCore import QSize
+from qgis.PyQt.QtGui import QColor
 
 
 def main(path: str, out_dir: str | None, extents: dict[str, list[float]]) -> dict:
@@ -48,6 +50,12 @@ def main(path: str, out_dir: str | None, extents: dict[str, list[float]]) -> dic
     QgsApplication.messageLog().messageReceived.connect(log)
     report: dict = {"qgis": Qgis.version(), "layers": {}, "messages": messages}
     metadata = QgsProviderRegistry.instance().providerMetadata("ogr")
+    if os.path.isdir(path):
+        for name in sorted(os.listdir(path)):
+            if name.endswith(".shp"):
+                layer = QgsVectorLayer(os.path.join(path, name), name[:-4], "ogr")
+                report["layers"][name[:-4]] = describe(layer)
+        return report
     sublayers = [s.name() for s in metadata.querySublayers(path)] if hasattr(metadata, "querySublayers") else []
     report["sublayers"] = sublayers
     for name in sublayers:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -198,3 +199,118 @@ def test_quick_look_honours_the_basemap_option():
     assert "tile.openstreetmap.org" in render_file(gdf, title="t", basemap="osm")
     with pytest.raises(InputError, match="key"):
         render_file(gdf, title="t", basemap="tianditu")
+
+
+# --- what a planner sees: labels, scale, measuring tool, the main platform, land, citations ------------
+
+VISIBLE_LABELS = """() => {
+  const boxes = [...document.querySelectorAll('.gis-label-shown .gis-label-text')].map(e => {
+    const b = e.getBoundingClientRect(); return {t: e.textContent, l: b.left, t0: b.top, r: b.right, b: b.bottom}; });
+  const pairs = [];
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const a = boxes[i], c = boxes[j];
+    if (a.l < c.r && c.l < a.r && a.t0 < c.b && c.t0 < a.b) pairs.push([a.t, c.t]);
+  }
+  return {shown: boxes.length, pairs: pairs};
+}"""
+
+
+def _the_map(page) -> str:
+    return "Object.values(window).find(v => v instanceof L.Map)"
+
+
+@pytest.mark.parametrize("name", list_maps())
+def test_no_two_labels_overlap_at_the_initial_view_or_closer(browser, tmp_path, name):
+    definition = load_definition(name)
+    path = tmp_path / f"{name}.html"
+    path.write_text(render_map(definition), encoding="utf-8")
+    page = open_page(browser, path)
+    try:
+        page.wait_for_function(f"window.gisLabelsZoom === {definition.view.zoom}")
+        labelled = [layer for layer in definition.layers if layer.label and layer.kind != "point"]
+        for step in range(3):
+            zoom = definition.view.zoom + step
+            if step:
+                page.evaluate(f"{_the_map(page)}.setZoom({zoom}, {{animate: false}})")
+                page.wait_for_function(f"window.gisLabelsZoom === {zoom}")
+            seen = page.evaluate(VISIBLE_LABELS)
+            assert seen["pairs"] == [], f"{name} at zoom {zoom}: labels overlap: {seen['pairs']}"
+            if labelled and step == 0:
+                assert seen["shown"] >= 3, f"{name}: only {seen['shown']} labels at the initial view"
+    finally:
+        page.close()
+
+
+def test_every_label_shows_from_some_zoom_and_stays(tmp_path):
+    from gis.labels import first_zoom, zoom_placements
+    from gis.maps import map_labels
+
+    for name in list_maps():
+        labels, obstacles = map_labels(load_definition(name))
+        table = zoom_placements(labels, obstacles)
+        for label in labels:
+            start = first_zoom(table[label.key])
+            assert start is not None and start <= 16, f"{name}: {label.text} never shows"
+            assert all(table[label.key][z] is not None for z in range(start, 19)), f"{name}: {label.text} blinks"
+
+
+def test_scale_is_metric_and_the_measuring_tool_speaks_chinese_in_mu_and_hectares(browser, tmp_path):
+    path = tmp_path / "lucheng.html"
+    path.write_text(render_map(load_definition("lucheng")), encoding="utf-8")
+    page = open_page(browser, path)
+    try:
+        scale = page.locator(".leaflet-control-scale").inner_text()
+        assert page.locator(".leaflet-control-scale-line").count() == 1
+        assert re.fullmatch(r"\d+ k?m", scale.strip()), scale  # no miles, no feet
+        control = page.locator(".leaflet-control-measure")
+        assert control.locator(".js-toggle").inner_text() == "测量"
+        control.hover()
+        control.locator(".js-start").click()
+        for x, y in ((500, 400), (700, 400), (700, 600), (500, 600)):
+            page.mouse.click(x, y)
+        control.locator(".js-finish").click()
+        page.wait_for_selector(".leaflet-popup-content")
+        result = page.locator(".leaflet-popup-content").inner_text()
+        assert "面积测量" in result and "亩" in result and "公顷" in result and "周长" in result, result
+        assert not re.search(r"[Aa]cres|[Mm]iles|Area|Perimeter", result), result
+    finally:
+        page.close()
+
+
+def test_the_main_platform_1_is_drawn_above_its_parks_and_popups_cite_the_plan(browser, tmp_path):
+    path = tmp_path / "lucheng.html"
+    definition = load_definition("lucheng")
+    path.write_text(render_map(definition), encoding="utf-8")
+    page = open_page(browser, path)
+    try:
+        outline = page.locator(".leaflet-gis-outline-pane path")
+        assert outline.count() >= 1
+        colour = definition.layers[0].classes[0].colour
+        assert outline.first.get_attribute("stroke") == colour and outline.first.get_attribute("fill") == "none"
+        z_outline = page.evaluate("getComputedStyle(document.querySelector('.leaflet-gis-outline-pane')).zIndex")
+        z_fills = page.evaluate("getComputedStyle(document.querySelector('.leaflet-overlay-pane')).zIndex")
+        assert int(z_outline) > int(z_fills)
+        page.locator(".leaflet-overlay-pane path.leaflet-interactive").last.dispatch_event("click")
+        page.wait_for_selector(".leaflet-popup-content")
+        popup = page.locator(".leaflet-popup-content").inner_text()
+        assert "《" in popup and "温鹿政办〔2016〕97号" in popup and ".txt" not in popup, popup
+        attribution = page.locator(".gis-attribution").inner_text()
+        assert "《鹿城区产业(工业)平台整合提升三年行动计划" in attribution and ".txt" not in attribution
+    finally:
+        page.close()
+
+
+def test_land_goes_on_beyond_the_coast_layers_frame_and_no_frame_edge_is_drawn():
+    from shapely.geometry import box
+
+    from gis.mapdef import background_land
+
+    land, coastline = background_land()
+    frame = box(*read_layer("coast").total_bounds)
+    assert land.union_all().area > frame.intersection(land.union_all()).area * 1.5  # the districts beyond it
+    along_frame = coastline.union_all().intersection(frame.boundary.buffer(1e-7)).length
+    assert along_frame < 1e-6, "the coast layer's frame is drawn as a coastline"
+    for name in ("reclamation", "projects"):  # the initial views of the two wide maps lie on the land drawn
+        definition = load_definition(name)
+        lat, lon = definition.view.center
+        assert frame.contains(box(lon - 0.1, lat - 0.1, lon + 0.1, lat + 0.1))
