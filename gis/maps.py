@@ -326,7 +326,7 @@ CSS = """
 .gis-swatch{display:inline-block;width:14px;height:10px;margin-right:6px;vertical-align:middle;opacity:.75}
 .gis-swatch.gis-line{height:3px}
 .gis-swatch.gis-point{width:10px;border-radius:5px}
-.gis-attribution{position:absolute;bottom:2px;right:4px;z-index:1000;background:rgba(255,255,255,.85);
+.gis-attribution{position:absolute;bottom:20px;right:4px;z-index:1000;background:rgba(255,255,255,.85);
  font:10px sans-serif;padding:1px 4px;max-width:min(640px,60%);text-align:right}
 .gis-label{display:flex;align-items:center;justify-content:center;white-space:nowrap;pointer-events:none}
 .gis-label-text{display:inline-block;font-weight:bold;font-size:LABELpx;line-height:LINEpx;

@@ -13,6 +13,7 @@ from gis.errors import InputError
 from gis.layers import read_layer
 from gis.mapdef import MapDefinition
 from gis.maps import list_maps, load_definition, measure_folder, render_file, render_map
+from gis.safe import html_text as escape_html
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -170,12 +171,38 @@ def test_map_by_chinese_title_and_unknown_name(gis, tmp_path):
 def test_build_writes_maps_reports_and_an_index(gis, tmp_path):
     run = gis("build", "-o", tmp_path / "site")
     assert run.code == 0
-    index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    site = tmp_path / "site"
+    index = (site / "index.html").read_text(encoding="utf-8")
     for name in list_maps():
-        assert f"maps/{name}.html" in index and (tmp_path / "site" / "maps" / f"{name}.html").exists()
+        assert f"maps/{name}.html" in index and (site / "maps" / f"{name}.html").exists()
+        picture = site / "maps" / f"{name}.png"
+        assert f"maps/{name}.png" in index and picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert escape_html(load_definition(name).citation) in index  # the plan each map draws, by title
     for report in ("reclaim.csv", "reconcile.csv", "overlay_projects_zones.csv", "rules.json"):
-        assert f"reports/{report}" in index and (tmp_path / "site" / "reports" / report).exists()
+        assert f"reports/{report}" in index and (site / "reports" / report).exists()
+    assert "reports/wenzhou-gis-reports.xlsx" in index and (site / "reports" / "wenzhou-gis-reports.xlsx").exists()
     assert "示意" in index and run.out.count("wrote ") >= 14
+    # key figures and every report as a table on the page
+    assert "主要数字" in index and "围垦在建" in index and "围垦合计" in index and "产业平台与区块" in index
+    from gis.reports import REPORTS, sheets
+
+    shown = sheets()
+    for report in REPORTS:
+        assert f'id="{report.id}"' in index
+        sheet = shown[report.sheet]
+        for header in sheet.table.columns:
+            assert f"<th>{escape_html(header)}</th>" in index
+    assert "<td>瓯飞起步区1号围区</td>" in index and "合计（溶解后" in index
+    assert "True" not in (site / "reports" / "reclaim.csv").read_text(encoding="utf-8-sig")
+
+
+def test_build_index_escapes_every_value(gis, tmp_path, monkeypatch):
+    monkeypatch.setenv("GIS_LAYERS_FOLDER", str(_hostile_layers(tmp_path)))
+    assert gis("build", "-o", tmp_path / "site").code == 0
+    index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    for payload in HOSTILE:
+        assert payload not in index
+    assert escape_html(HOSTILE[1]) in index  # shown as text in the report tables
 
 
 def test_large_layer_quick_look_is_small_drawn_and_says_simplified(browser, tmp_path):
