@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 import geopandas as gpd
+import shapely
 
 from gis.errors import FontError, InputError
 from gis.io import atomic_path
@@ -145,7 +146,8 @@ def _extent(definition: MapDefinition, aspect_box: float) -> tuple[float, float,
     return minx, miny, maxx, maxy
 
 
-def _draw_background(ax, definition: MapDefinition, *, text: bool) -> None:
+def _draw_background(ax, definition: MapDefinition) -> None:
+    """Draw the land (without the coast layer's frame), the coastline and the district lines."""
     bg = definition.background
     land, coastline = background_land()
     land.plot(ax=ax, facecolor=bg.land_fill, edgecolor="none", linewidth=0, zorder=1)
@@ -219,8 +221,6 @@ def _place_labels(fig, ax, definition: MapDefinition, circles: list[tuple], take
             continue
         values = layer.values(gdf)
         geoms = np.asarray(gdf.geometry.values, dtype=object)
-        import shapely
-
         sizes = shapely.length(geoms) if layer.kind == "line" else shapely.area(geoms)
         for position, (idx, row) in enumerate(gdf.iterrows()):
             text = str(row.get("name"))
@@ -405,7 +405,7 @@ def compose_figure(definition: MapDefinition, *, orientation: str = "landscape",
     try:
         layout = _layout(orientation)
         ax, _ = _map_axes(fig, definition, layout["map"])
-        _draw_background(ax, definition, text=True)
+        _draw_background(ax, definition)
         handles, circles = _draw_layers(ax, definition)
         ax.set_xlabel("")
         ax.set_ylabel("")
@@ -465,7 +465,7 @@ def render_thumbnail(definition: MapDefinition | str, output: str | os.PathLike[
         ax, _ = _map_axes(fig, definition, (0, 0, 1, 1))
         for spine in ax.spines.values():
             spine.set_visible(False)
-        _draw_background(ax, definition, text=False)
+        _draw_background(ax, definition)
         _draw_layers(ax, definition, scale=0.5)
         with atomic_path(Path(output), overwrite=overwrite) as tmp:
             fig.savefig(tmp, dpi=dpi, format="png")

@@ -319,7 +319,8 @@ def _rule_symbol(parent: ET.Element, name: str, rule: StyleRule, geometry: str, 
                      outline=rule.cls.colour, width=layer.weight, dash=dash)
 
 
-def plan_qml(gdf: gpd.GeoDataFrame, rules: list[StyleRule], *, outline_only: bool = False) -> str:
+def plan_qml(gdf: gpd.GeoDataFrame, rules: list[StyleRule], *, outline_only: bool = False,
+             labels: bool = True) -> str:
     """Return the QML of a plan layer: a rule-based renderer of ``rules`` and rule-based labels on ``name``.
 
     Parameters
@@ -331,12 +332,15 @@ def plan_qml(gdf: gpd.GeoDataFrame, rules: list[StyleRule], *, outline_only: boo
     outline_only : bool
         Draw only the outlines of ``rules`` (the copy of a layer whose outline is drawn above the plan's areas),
         with no fallback and no labels.
+    labels : bool
+        Label the features (context layers a map draws are drawn as it draws them, but unlabelled).
     """
     geometry = geometry_kind(gdf)
     kept, _ = assigned_rules(rules, gdf)
     groups = merge_rules(kept)
     filters = exclusive_filters(groups)
-    root = _document(labels=not outline_only)
+    labelled = labels and not outline_only
+    root = _document(labels=labelled)
     renderer = ET.SubElement(root, "renderer-v2", type="RuleRenderer", symbollevels="0", forceraster="0",
                              enableorderby="0", referencescale="-1")
     tree = ET.SubElement(renderer, "rules", key="{" + str(uuid.uuid4()) + "}")
@@ -357,6 +361,7 @@ def plan_qml(gdf: gpd.GeoDataFrame, rules: list[StyleRule], *, outline_only: boo
         else:
             _fill_symbol(symbols, other, MapLayer.OTHER_COLOUR, fill_alpha=0.25, outline=MapLayer.OTHER_COLOUR,
                          width=1.5)
+    if labelled:
         labeling = ET.SubElement(root, "labeling", type="rule-based")
         label_rules = ET.SubElement(labeling, "rules", key="{labels}")
         kind = "line" if geometry == "line" else ("point" if geometry == "point" else "fill")
@@ -438,8 +443,10 @@ def layer_qml(layers: Mapping[str, gpd.GeoDataFrame], definitions: list[MapDefin
               fields: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, str]:
     """Return a QML style for every layer of ``layers``, from the map definitions (all shipped ones by default).
 
-    A layer no map draws and that is not a context layer of the shipped set
-    (e.g. a planner's own file) gets the fallback symbol with labels.
+    A layer a map draws is styled as the maps draw it (a context layer, such as
+    ``coast`` or an airport layer, without labels); a context layer no map draws is
+    muted (:func:`context_qml`); any other layer (e.g. a planner's own file) gets the
+    fallback symbol with labels.
 
     Parameters
     ----------
@@ -455,9 +462,12 @@ def layer_qml(layers: Mapping[str, gpd.GeoDataFrame], definitions: list[MapDefin
     out = {}
     for name, gdf in layers.items():
         token = _RENAMED.set((fields or {}).get(name, {}))
+        context = _is_shipped_context(name)
         try:
-            if name in rules or not _is_shipped_context(name):
-                out[name] = plan_qml(gdf, rules.get(name, []))
+            if name in rules:  # drawn by a map: as the map draws it (a context layer unlabelled)
+                out[name] = plan_qml(gdf, rules[name], labels=not context)
+            elif not context:
+                out[name] = plan_qml(gdf, [])
             else:
                 out[name] = context_qml(name, gdf)
         finally:

@@ -15,6 +15,7 @@ import math
 import os
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 from gis.errors import InputError
@@ -102,16 +103,34 @@ def drop_empty(table: pd.DataFrame, columns: tuple[str, ...] = ("sum_m2", "overl
     return table[keep]
 
 
+def _csv_ready(table: pd.DataFrame) -> pd.DataFrame:
+    """Return ``table`` as CSV should spell it: ``true``/``false`` (not Python's ``True``), counts without ``.0``."""
+    out = table.copy()
+    for col in out.columns:
+        values = out[col]
+        present = values.dropna()
+        if len(present) and all(isinstance(v, bool | np.bool_) for v in present):
+            out[col] = [None if pd.isna(v) else ("true" if v else "false") for v in values]
+        elif pd.api.types.is_float_dtype(values) and len(present) and bool(np.all(np.mod(present, 1) == 0)):
+            out[col] = values.astype("Int64")
+    return out
+
+
 def csv_text(table: pd.DataFrame) -> str:
     """Return a table as CSV text: RFC 4180 line ends (so a value holding a CR or LF is quoted), inert cells.
+
+    Booleans are written ``true``/``false`` and whole-number columns without a
+    decimal point (``8``, not ``8.0``).
 
     Examples
     --------
     >>> csv_text(pd.DataFrame({"name": ["=1+1", "b"], "n": [1, 2]})).splitlines()[1]
     "'=1+1,1"
+    >>> csv_text(pd.DataFrame({"features": [8.0, None], "total": [False, True]})).splitlines()[1:]
+    ['8,false', ',true']
     """
     buffer = io.StringIO()
-    spreadsheet_frame(table).to_csv(buffer, index=False, lineterminator="\r\n")
+    spreadsheet_frame(_csv_ready(table)).to_csv(buffer, index=False, lineterminator="\r\n")
     return buffer.getvalue()
 
 

@@ -53,3 +53,39 @@ def test_a_scheme_map_wins_over_a_map_of_all_schemes():
     general = [r for r in zones if not r.layer.where]
     assert general and zones.index(general[0]) > zones.index(first)
     assert condition_expression({"scheme": ("1+2+N",)}) == "\"scheme\" = '1+2+N'"
+
+
+def test_a_new_context_layer_such_as_an_airport_is_muted_unlabelled_and_under_the_plan(tmp_path, monkeypatch):
+    import shutil
+    import zipfile
+    from io import BytesIO
+    from xml.etree import ElementTree as ET
+
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from gis import settings
+    from gis.mapdef import BACKGROUND, is_context_layer
+    from gis.qml import layer_qml, project_document
+
+    folder = tmp_path / "layers"
+    shutil.copytree(settings.get_layers_folder(), folder)
+    airport = gpd.GeoDataFrame({"id": ["ctx-airport"], "name": ["温州龙湾国际机场"]},
+                               geometry=[box(120.84, 27.90, 120.87, 27.92)], crs=4326)
+    airport.to_file(folder / "airport.geojson", driver="GeoJSON")
+    monkeypatch.setenv("GIS_LAYERS_FOLDER", str(folder))
+    assert is_context_layer("airport")
+    layers = {"zones": read_layer("zones"), "airport": read_layer("airport"), "coast": read_layer("coast"),
+              "districts": read_layer("districts")}
+    styles = layer_qml(layers)
+    qml = styles["airport"]
+    assert 'labelsEnabled="0"' in qml and "<labeling" not in qml
+    rgb = ",".join(str(int(BACKGROUND.context_fill[i : i + 2], 16)) for i in (1, 3, 5))
+    assert rgb in qml
+    archive = zipfile.ZipFile(BytesIO(project_document(layers, styles, "x.gpkg")))
+    root = ET.fromstring(archive.read("project.qgs").decode("utf-8").split("\n", 1)[1])
+    groups = {g.get("name"): [n.get("name") for n in g.iter("layer-tree-layer")]
+              for g in root.find("layer-tree-group").findall("layer-tree-group")}
+    assert "airport" in groups["底图"] and "airport" not in groups["规划图层（示意）"]
+    context = groups["底图"]
+    assert context.index("airport") < context.index("陆地与海岛（底图）")  # above the land, under the plan
