@@ -626,6 +626,8 @@ def _parse_layer(raw: Any, path: Path, number: int) -> MapLayer:
     t.done()
     if layer.arrow and kind != "line":
         raise t.fail("`arrow` is for line layers only")
+    if layer.outline_above and kind != "polygon":
+        raise t.fail("`outline_above` is for polygon layers only")
     return layer
 
 
