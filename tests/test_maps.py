@@ -242,8 +242,8 @@ VISIBLE_LABELS = """() => {
 }"""
 
 
-def _the_map(page) -> str:
-    return "Object.values(window).find(v => v instanceof L.Map)"
+#: The page's Leaflet map, in the page's JavaScript.
+THE_MAP = "Object.values(window).find(v => v instanceof L.Map)"
 
 
 @pytest.mark.parametrize("name", list_maps())
@@ -258,7 +258,7 @@ def test_no_two_labels_overlap_at_the_initial_view_or_closer(browser, tmp_path, 
         for step in range(3):
             zoom = definition.view.zoom + step
             if step:
-                page.evaluate(f"{_the_map(page)}.setZoom({zoom}, {{animate: false}})")
+                page.evaluate(f"() => {{ {THE_MAP}.setZoom({zoom}, {{animate: false}}); }}")  # returns nothing
                 page.wait_for_function(f"window.gisLabelsZoom === {zoom}")
             seen = page.evaluate(VISIBLE_LABELS)
             assert seen["pairs"] == [], f"{name} at zoom {zoom}: labels overlap: {seen['pairs']}"
