@@ -429,7 +429,7 @@ def cmd_figure(args: argparse.Namespace) -> int:
     """``gis figure``: a printable map (PNG or PDF) of a map definition."""
     from gis.figure import render_figure
 
-    path = render_figure(args.name, args.output, overwrite=args.overwrite, dpi=args.dpi)
+    path = render_figure(args.name, args.output, overwrite=args.overwrite, dpi=args.dpi, orientation=args.orientation)
     print(f"wrote {inert(path)}")
     return 0
 
@@ -465,7 +465,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                 written.append(f"{safe_url(args.postgis)} table {name} ({rows} rows, SRID {args.srid})")
             if not args.layers:  # the whole set: the result tables too
                 for report in reports.REPORTS:
-                    rows = write_postgis(sheets[report.sheet], args.postgis, report.table)
+                    rows = write_postgis(sheets[report.sheet].table, args.postgis, report.table)
                     written.append(f"{safe_url(args.postgis)} table {report.table} ({rows} rows)")
     for path in written:
         print(f"wrote {inert(path)}")
@@ -679,10 +679,12 @@ def build_parser() -> argparse.ArgumentParser:
     _map_options(p)
     p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("figure", help="a printable map (PNG or PDF) of a map definition")
+    p = sub.add_parser("figure", help="a printable A4 map (PNG or PDF) of a map definition")
     p.add_argument("name", metavar="NAME", help=f"a map name ({', '.join(list_maps())}), its title, or a .toml file")
     p.add_argument("-o", "--output", required=True, help="FILE.png or FILE.pdf")
     p.add_argument("--dpi", type=_whole(1, 1200), default=150, help="resolution of a PNG (default 150)")
+    p.add_argument("--orientation", choices=("landscape", "portrait"), default="landscape",
+                   help="the A4 page's orientation (default landscape)")
     p.add_argument("--overwrite", action="store_true", help="replace the output if it exists")
     p.set_defaults(func=cmd_figure)
 

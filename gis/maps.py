@@ -14,8 +14,19 @@ it with folium:
   escaped too.
 * **What planners expect**: a Chinese legend in the definition's order, a layer
   control, popups with name, land use (code and name), status, period,
-  documented and measured area in 亩 and km², and the source clause; tooltips
-  with the name; a scale bar; labels; a visible 示意 note; the data attribution.
+  documented and measured area in 亩 and km², and the plan and clause the
+  feature comes from (《title》（文号）clause, :func:`gis.plans.describe`); tooltips
+  with the name; a metric scale bar; a measuring tool in Chinese that measures
+  areas in 亩 and 公顷; a visible 示意 note; the data attribution with the plan cited.
+* **Labels that never collide**: where each label goes, and from which zoom it
+  shows, is decided at build time for every zoom (:mod:`gis.labels`: greedy by
+  priority — the definition's layer order, then larger features — keeping
+  clear of the project circles); the page applies it when the zoom changes.
+* **Land without a frame**: the land is the coast layer and, beyond its frame,
+  the districts (:func:`gis.mapdef.background_land`); the coastline is drawn
+  without the frame's edges.
+* **Outlines above**: a layer with ``outline_above`` (鹿城's 主平台 "1", the union
+  of the parks drawn over it) has its outline drawn in a pane above every fill.
 """
 
 from __future__ import annotations
@@ -43,17 +54,21 @@ import shapely
 from gis.crs import LAYER_CRS
 from gis.errors import GisWarning, InputError
 from gis.geometry import polygon_area
+from gis.labels import LINE_HEIGHT, ZOOMS, Label, first_zoom, text_box, zoom_placements
 from gis.landuse import LAND_USE_2023
 from gis.layers import read_layer
 from gis.mapdef import (
     ATTRIBUTION,
     BACKGROUND,
+    LABEL_PX,
     SCHEMATIC_NOTE,
     MapDefinition,
     MapLayer,
+    background_land,
     list_maps,
     load_definition,
 )
+from gis.report import cited, fixed
 from gis.safe import html_text as escape
 from gis.units import from_square_metres
 
@@ -162,15 +177,77 @@ def _measure_assets() -> tuple[str, str] | None:
 
 
 class MeasureControl(MacroElement):
-    """leaflet-measure's control, measuring lengths in m/km and areas in 亩 and 公顷."""
+    """leaflet-measure's control in Chinese (its ``cn`` strings), measuring lengths in m/km and areas in 亩 and 公顷."""
 
     _template = Template(
         "{% macro script(this, kwargs) %}"
-        "L.control.measure({position: 'topleft', primaryLengthUnit: 'meters', secondaryLengthUnit: 'kilometers',"
-        " primaryAreaUnit: 'mu', secondaryAreaUnit: 'hectares', activeColor: '#d7301f', completedColor: '#08519c',"
-        " units: {mu: {factor: 0.0015, display: '亩', decimals: 2}}}).addTo({{ this._parent.get_name() }});"
+        "L.control.measure({position: 'topleft', localization: 'cn', primaryLengthUnit: 'meters',"
+        " secondaryLengthUnit: 'kilometers', primaryAreaUnit: 'mu', secondaryAreaUnit: 'hectares',"
+        " activeColor: '#d7301f', completedColor: '#08519c', decPoint: '.', thousandsSep: ',',"
+        " units: {mu: {factor: 0.0015, display: '亩', decimals: 2},"
+        " hectares: {factor: 0.0001, display: '公顷', decimals: 4}}}).addTo({{ this._parent.get_name() }});"
         "{% endmacro %}"
     )
+
+
+class MetricScale(MacroElement):
+    """A scale bar in metres and kilometres only."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "L.control.scale({metric: true, imperial: false, maxWidth: 160}).addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+
+
+class Panes(MacroElement):
+    """The map's own panes: outlines drawn above every fill, and labels above the markers."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "(function(m){var o=m.createPane('gis-outline');o.style.zIndex=450;o.style.pointerEvents='none';"
+        "var l=m.createPane('gis-labels');l.style.zIndex=640;l.style.pointerEvents='none';})"
+        "({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+
+
+class LabelLayer(MacroElement):
+    """Every label of a map, placed per zoom at build time (:func:`gis.labels.zoom_placements`).
+
+    The texts travel as JSON and are set with ``textContent``, never as HTML. On
+    every zoom the page shows each label at its offset for that zoom, or hides
+    it; ``window.gisLabelsZoom`` says which zoom the labels were last placed for.
+    """
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "(function(map){"
+        "var groups=[{{ this.groups }}];var data={{ this.data_json }};var lo={{ this.lowest }},hi={{ this.highest }};"
+        "var items=data.map(function(d){"
+        "var icon=L.divIcon({className:'gis-label',html:'',iconSize:[d.w,d.h],iconAnchor:[d.w/2,d.h/2]});"
+        "var m=L.marker(d.ll,{icon:icon,interactive:false,keyboard:false,pane:'gis-labels'});"
+        "m.on('add',function(){var e=m.getElement();e.textContent='';var s=document.createElement('span');"
+        "s.className='gis-label-text';s.textContent=d.t;s.style.color=d.c;e.appendChild(s);"
+        "e.setAttribute('data-minzoom',d.min===null?'':d.min);show(m,d);});"
+        "m.addTo(groups[d.g]);return [m,d];});"
+        "function show(m,d){var e=m.getElement();if(!e){return;}var z=Math.round(map.getZoom());"
+        "var p=z<lo?null:d.z[String(Math.min(z,hi))];"
+        "if(!p){e.style.display='none';e.classList.remove('gis-label-shown');return;}"
+        "e.style.display='';e.classList.add('gis-label-shown');"
+        "e.style.marginLeft=(p[0]-d.w/2)+'px';e.style.marginTop=(p[1]-d.h/2)+'px';}"
+        "function apply(){items.forEach(function(x){show(x[0],x[1]);});window.gisLabelsZoom=map.getZoom();}"
+        "map.on('zoomend',apply);map.whenReady(apply);"
+        "})({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, groups: list[str], data: list[dict], lowest: int, highest: int) -> None:
+        super().__init__()
+        self._name = "LabelLayer"
+        self.groups = ",".join(groups)
+        self.data_json = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+        self.lowest, self.highest = lowest, highest
 
 
 def _inline_assets(fmap: folium.Map) -> None:
@@ -205,23 +282,16 @@ def popup_html(row: pd.Series, area_m2: float | None) -> str:
         rows.append(("文件面积", f"{float(value):g} {row.get('documented_area_unit')}"))
     if area_m2 is not None:
         mu, km2 = from_square_metres(area_m2, "mu"), from_square_metres(area_m2, "km2")
-        rows.append(("量算面积", f"{mu:,.2f} 亩（{km2:,.4f} km²），CGCS2000 椭球面积"))
+        rows.append(("量算面积", f"{fixed(mu, 2)} 亩（{fixed(km2, 4)} km²），CGCS2000 椭球面积"))
     invest = row.get("investment_total_wan")
     if "investment_total_wan" in row:
-        rows.append(("总投资", "待定（未知）" if invest is None or pd.isna(invest) else f"{float(invest):,.0f} 万元"))
-    rows.append(("出处", row.get("source")))
+        shown = "待定（未知）" if invest is None or pd.isna(invest) else f"{fixed(float(invest), 0)} 万元"
+        rows.append(("总投资", shown))
+    rows.append(("出处", cited(row.get("source"))))
     quality = row.get("geometry_quality")
     rows.append(("几何", "示意（schematic）" if quality == "schematic" else quality))
     cells = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
     return f'<table class="gis-popup">{cells}</table>'
-
-
-def _label_marker(point, text: str, colour: str) -> folium.Marker:
-    icon = folium.DivIcon(
-        html=f'<div class="gis-label" style="color:{escape(colour)}">{escape(text)}</div>',
-        icon_size=(160, 20), icon_anchor=(80, 10),
-    )
-    return folium.Marker([point.y, point.x], icon=icon, interactive=False)
 
 
 def _arrow_marker(line, colour: str) -> folium.Marker:
@@ -256,12 +326,16 @@ CSS = """
 .gis-swatch{display:inline-block;width:14px;height:10px;margin-right:6px;vertical-align:middle;opacity:.75}
 .gis-swatch.gis-line{height:3px}
 .gis-swatch.gis-point{width:10px;border-radius:5px}
-.gis-attribution{position:absolute;bottom:2px;right:4px;z-index:1000;background:rgba(255,255,255,.8);
- font:10px sans-serif;padding:1px 4px}
-.gis-label{font:bold 12px sans-serif;text-align:center;white-space:nowrap;text-shadow:0 0 3px #fff,0 0 3px #fff}
+.gis-attribution{position:absolute;bottom:20px;right:4px;z-index:1000;background:rgba(255,255,255,.85);
+ font:10px sans-serif;padding:1px 4px;max-width:min(640px,60%);text-align:right}
+.gis-label{display:flex;align-items:center;justify-content:center;white-space:nowrap;pointer-events:none}
+.gis-label-text{display:inline-block;font-weight:bold;font-size:LABELpx;line-height:LINEpx;
+ font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",sans-serif;
+ text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff,0 0 4px #fff}
 .gis-arrow{font-size:16px;line-height:18px;text-align:center}
 .gis-popup th{text-align:left;padding-right:8px;white-space:nowrap;vertical-align:top}
 """
+CSS = CSS.replace("LABELpx", f"{LABEL_PX}px").replace("LINEpx", f"{LABEL_PX * LINE_HEIGHT:g}px")
 
 
 def render_map(definition: MapDefinition | str, *, basemap: str = "none", tianditu_key: str | None = None) -> str:
@@ -285,12 +359,76 @@ def render_map(definition: MapDefinition | str, *, basemap: str = "none", tiandi
     if not isinstance(definition, MapDefinition):
         definition = load_definition(definition)
     fmap = _new_map(list(definition.view.center), definition.view.zoom, basemap, tianditu_key)
+    fmap.add_child(Panes())
     _add_background(fmap)
     legend: list[tuple[str, str, str]] = []
-    for layer, gdf in definition.frames:
-        legend.extend(_add_layer(fmap, layer, gdf))
-    attribution = f"{ATTRIBUTION}；规划出处：{definition.source}"
+    labels: list[Label] = []
+    obstacles: list[tuple[float, float, float]] = []
+    groups: list[str] = []
+    for index, (layer, gdf) in enumerate(definition.frames):
+        group, entries = _add_layer(fmap, layer, gdf, index, labels, obstacles)
+        legend.extend(entries)
+        groups.append(group.get_name())
+    _add_labels(fmap, labels, obstacles, groups)
+    attribution = f"{ATTRIBUTION}；规划出处：{definition.citation or definition.source}"
     return _finish(fmap, definition.title, SCHEMATIC_NOTE, legend, attribution)
+
+
+def map_labels(definition: MapDefinition) -> tuple[list[Label], list[tuple[float, float, float]]]:
+    """Return the labels of a map definition and the circles (longitude, latitude, radius px) they keep clear of."""
+    labels: list[Label] = []
+    obstacles: list[tuple[float, float, float]] = []
+    for index, (layer, gdf) in enumerate(definition.frames):
+        labels.extend(_layer_labels(layer, gdf, index))
+        obstacles.extend(_layer_obstacles(layer, gdf))
+    return labels, obstacles
+
+
+def _layer_labels(layer: MapLayer, gdf: gpd.GeoDataFrame, index: int) -> list[Label]:
+    if not layer.label or layer.kind == "point" or not len(gdf):
+        return []
+    values = layer.values(gdf)
+    geoms = np.asarray(gdf.geometry.values, dtype=object)  # relative sizes: degrees will do
+    sizes = pd.Series(shapely.length(geoms) if layer.kind == "line" else shapely.area(geoms), index=gdf.index)
+    out = []
+    for position, (idx, row) in enumerate(gdf.iterrows()):
+        text = str(row.get("name"))
+        anchors = [(p.x, p.y) for p in layer.label_anchors(row.geometry)]
+        cls = layer.class_of(values[idx])
+        colour = cls.text_colour if cls else "#444444"
+        out.append(Label(key=f"{index}-{position}", text=text, anchors=anchors, priority=(index, -float(sizes[idx])),
+                         size=text_box(text, LABEL_PX), colour=colour, data={"group": index}))
+    return out
+
+
+def _layer_obstacles(layer: MapLayer, gdf: gpd.GeoDataFrame) -> list[tuple[float, float, float]]:
+    out = []
+    if layer.kind == "point":
+        sizes = _point_sizes(layer, gdf)
+        for idx, geom in zip(gdf.index, gdf.geometry, strict=True):
+            radius = float(sizes[idx]) if sizes is not None else 6.0
+            out.append((geom.x, geom.y, radius + 1))
+    elif layer.kind == "line" and layer.arrow:
+        for geom in gdf.geometry:
+            x, y = np.asarray(geom.coords)[-1]
+            out.append((float(x), float(y), 9.0))
+    return out
+
+
+def _add_labels(fmap: folium.Map, labels: list[Label], obstacles: list[tuple[float, float, float]],
+                groups: list[str]) -> None:
+    table = zoom_placements(labels, obstacles)
+    zooms = list(ZOOMS)
+    data = []
+    for label in labels:
+        per_zoom = table[label.key]
+        lon, lat = label.anchors[0]
+        data.append({
+            "g": label.data["group"], "t": label.text, "c": label.colour, "ll": [round(lat, 6), round(lon, 6)],
+            "w": round(label.size[0]), "h": round(label.size[1]), "min": first_zoom(per_zoom),
+            "z": {str(z): (list(v) if v is not None else 0) for z, v in per_zoom.items()},
+        })
+    fmap.add_child(LabelLayer(groups, data, zooms[0], zooms[-1]))
 
 
 def _new_map(location, zoom: int, basemap: str, tianditu_key: str | None, **options) -> folium.Map:
@@ -299,7 +437,8 @@ def _new_map(location, zoom: int, basemap: str, tianditu_key: str | None, **opti
         raise InputError(f"unknown basemap {basemap!r}; use one of {', '.join(BASEMAPS)}")
     if basemap.startswith("tianditu") and not tianditu_key:
         raise InputError("the Tianditu basemap needs a key: pass `tianditu_key` or set TIANDITU_KEY")
-    fmap = folium.Map(location=location, zoom_start=zoom, tiles=None, control_scale=True, **options)
+    fmap = folium.Map(location=location, zoom_start=zoom, tiles=None, control_scale=False, **options)
+    fmap.add_child(MetricScale())
     fmap.get_root().html.add_child(Element(f"<style>.folium-map{{background:{BACKGROUND.sea}}}</style>"))
     fmap.default_js = []
     fmap.default_css = []
@@ -331,11 +470,16 @@ def _finish(fmap: folium.Map, title: object, note: str, legend: list[tuple[str, 
 
 
 def _add_background(fmap: folium.Map) -> None:
-    """Land and islands (coast layer) and district lines, for orientation without tiles."""
+    """Land and islands (the coast layer, and the districts beyond its frame), coastline and district lines."""
     group = folium.FeatureGroup(name="底图：陆地与区界", show=True, control=True)
-    land, districts = BACKGROUND.land_style, BACKGROUND.district_style
-    folium.GeoJson(read_layer("coast")[["geometry"]].to_json(drop_id=True), interactive=False,
-                   style_function=lambda _f: land).add_to(group)
+    land, coastline = background_land()
+    bg = BACKGROUND
+    land_style = {"stroke": False, "fillColor": bg.land_fill, "fillOpacity": 1}
+    coast_style = {"color": bg.land_outline, "weight": bg.land_weight, "fill": False}
+    districts = bg.district_style
+    for data, style in ((land, land_style), (coastline, coast_style)):
+        folium.GeoJson(gpd.GeoDataFrame(geometry=data).to_json(drop_id=True), interactive=False,
+                       style_function=lambda _f, s=style: s).add_to(group)
     folium.GeoJson(read_layer("districts")[["geometry"]].to_json(drop_id=True), interactive=False,
                    style_function=lambda _f: districts).add_to(group)
     group.add_to(fmap)
@@ -348,7 +492,8 @@ def _point_sizes(layer: MapLayer, gdf: gpd.GeoDataFrame) -> pd.Series | None:
     return 4 + 18 * np.sqrt(values.fillna(0) / max(float(values.max() or 1), 1.0))
 
 
-def _add_layer(fmap: folium.Map, layer: MapLayer, gdf: gpd.GeoDataFrame) -> list[tuple[str, str, str]]:
+def _add_layer(fmap: folium.Map, layer: MapLayer, gdf: gpd.GeoDataFrame, index: int, labels: list[Label],
+               obstacles: list[tuple[float, float, float]]) -> tuple[folium.FeatureGroup, list[tuple[str, str, str]]]:
     group = folium.FeatureGroup(name=escape(layer.name), show=True)
     polygonal = gdf.geom_type.isin(["Polygon", "MultiPolygon"])
     areas = pd.Series(np.nan, index=gdf.index)
@@ -362,8 +507,8 @@ def _add_layer(fmap: folium.Map, layer: MapLayer, gdf: gpd.GeoDataFrame) -> list
         area = None if pd.isna(areas[idx]) else float(areas[idx])
         if layer.kind == "point":
             radius = float(sizes[idx]) if sizes is not None else 6.0
-            marker = folium.CircleMarker([geom.y, geom.x], radius=radius, color=style["color"], weight=1,
-                                         fill=True, fill_color=style["color"], fill_opacity=0.7)
+            marker = folium.CircleMarker([geom.y, geom.x], radius=radius, color="#ffffff", weight=1,
+                                         fill=True, fill_color=style["color"], fill_opacity=0.75)
             marker.add_child(SafePopup(popup_html(row, None)))
             marker.add_child(SafeTooltip(row.get("name")))
             marker.add_to(group)
@@ -374,12 +519,16 @@ def _add_layer(fmap: folium.Map, layer: MapLayer, gdf: gpd.GeoDataFrame) -> list
         shape.add_child(SafePopup(popup_html(row, area)))
         shape.add_child(SafeTooltip(row.get("name")))
         shape.add_to(group)
-        if layer.label:
-            _label_marker(layer.label_anchor(geom), str(row.get("name")), style["color"]).add_to(group)
+        if layer.outline_above:
+            outline = {**style, "fill": False, "weight": layer.weight, "opacity": 1}
+            folium.GeoJson(shapely.geometry.mapping(geom), style_function=lambda _f, s=outline: s, interactive=False,
+                           pane="gis-outline").add_to(group)
         if layer.kind == "line" and layer.arrow:
             _arrow_marker(geom, style["color"]).add_to(group)
     group.add_to(fmap)
-    return [(layer.legend_kind, c.colour, c.label) for c in layer.present_classes(gdf)]
+    labels.extend(_layer_labels(layer, gdf, index))
+    obstacles.extend(_layer_obstacles(layer, gdf))
+    return group, [(layer.legend_kind, c.colour, c.label) for c in layer.present_classes(gdf)]
 
 
 #: Features above which a quick-look map simplifies geometry for display.

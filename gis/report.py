@@ -15,6 +15,7 @@ import math
 import os
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 from gis.errors import InputError
@@ -32,7 +33,8 @@ HEADERS: dict[str, str] = {
     "area_m2": "面积（平方米）", "sum_m2": "直接相加（平方米）", "overlap_m2": "重叠（平方米）",
     "area_ha": "面积（公顷）", "area_mu": "面积（亩）", "area_km2": "面积（平方公里）", "area_wanmu": "面积（万亩）",
     "sum_mu": "直接相加（亩）", "documented": "文件面积", "documented_area": "文件面积",
-    "documented_area_unit": "单位", "documented_m2": "文件面积（平方米）", "documented_mu": "文件面积（亩）",
+    "documented_area_unit": "单位", "parent_name": "上级名称",
+    "documented_m2": "文件面积（平方米）", "documented_mu": "文件面积（亩）",
     "measured_m2": "量算面积（平方米）", "measured_in_unit": "量算面积（同单位）", "diff_pct": "差异（%）",
     "flag": "核对", "total": "合计行",
     "project_id": "项目编号", "project_name": "项目名称", "zone_id": "分区编号", "zone_name": "分区名称",
@@ -42,6 +44,37 @@ HEADERS: dict[str, str] = {
     "rule": "规则", "verdict": "结论", "source": "出处", "detail": "说明", "text": "条文", "class": "类别",
     "zone_area_m2": "分区面积（平方米）", "subject_ids": "涉及要素", "failing_ids": "未通过要素",
 }
+
+
+def fixed(value: float, digits: int) -> str:
+    """Return a number as people read it: rounded half-up (as :func:`gis.units.round_half_up`), thousands separated.
+
+    Examples
+    --------
+    >>> fixed(1234.005, 2), fixed(0.125, 2), fixed(-0.0, 0)
+    ('1,234.01', '0.13', '0')
+    """
+    return f"{round_half_up(float(value), digits):,.{digits}f}"
+
+
+def cited(source: object) -> str:
+    """Return a ``source`` as people read it: 《title》（文号）clause (:func:`gis.plans.describe`).
+
+    Where the layers folder declares no plans (no ``plans.toml``), the source is given as it is.
+
+    Examples
+    --------
+    >>> cited("002_ff2ba24ae00558cb.txt 附表 序号43")
+    '《洞头区工业和信息化发展“十三五”规划》附表 序号43'
+    """
+    from gis.plans import PlansError, describe
+
+    if not isinstance(source, str):
+        return ""
+    try:
+        return describe(source) or source
+    except PlansError:
+        return source
 
 
 def _clean(value):
@@ -70,16 +103,34 @@ def drop_empty(table: pd.DataFrame, columns: tuple[str, ...] = ("sum_m2", "overl
     return table[keep]
 
 
+def _csv_ready(table: pd.DataFrame) -> pd.DataFrame:
+    """Return ``table`` as CSV should spell it: ``true``/``false`` (not Python's ``True``), counts without ``.0``."""
+    out = table.copy()
+    for col in out.columns:
+        values = out[col]
+        present = values.dropna()
+        if len(present) and all(isinstance(v, bool | np.bool_) for v in present):
+            out[col] = [None if pd.isna(v) else ("true" if v else "false") for v in values]
+        elif pd.api.types.is_float_dtype(values) and len(present) and bool(np.all(np.mod(present, 1) == 0)):
+            out[col] = values.astype("Int64")
+    return out
+
+
 def csv_text(table: pd.DataFrame) -> str:
     """Return a table as CSV text: RFC 4180 line ends (so a value holding a CR or LF is quoted), inert cells.
+
+    Booleans are written ``true``/``false`` and whole-number columns without a
+    decimal point (``8``, not ``8.0``).
 
     Examples
     --------
     >>> csv_text(pd.DataFrame({"name": ["=1+1", "b"], "n": [1, 2]})).splitlines()[1]
     "'=1+1,1"
+    >>> csv_text(pd.DataFrame({"features": [8.0, None], "total": [False, True]})).splitlines()[1:]
+    ['8,false', ',true']
     """
     buffer = io.StringIO()
-    spreadsheet_frame(table).to_csv(buffer, index=False, lineterminator="\r\n")
+    spreadsheet_frame(_csv_ready(table)).to_csv(buffer, index=False, lineterminator="\r\n")
     return buffer.getvalue()
 
 

@@ -1,46 +1,121 @@
-"""Screenshots of the scheme maps for the README (``docs/*.png``).
+"""Pictures of what planners open, for the README (``docs/*.png``): web maps, printed figures, QGIS, the workbook.
 
-    python scripts/screenshot_maps.py [NAME ...]
+    python scripts/screenshot_maps.py [maps] [figures] [qgis] [workbook]    # default: all four
 
-Renders each scheme map (by default ``zhenan``, ``dongtou`` and ``lucheng``) offline, opens it in headless Chromium
-(``/usr/bin/chromium``) at 1100 × 760 and saves a PNG under ``docs/``.
+* ``maps`` — every map definition rendered offline, opened in headless Chromium
+  (``/usr/bin/chromium``) at 1100 × 760, saved as ``docs/map-NAME.png``;
+* ``figures`` — ``gis figure`` of the three scheme maps (A4 landscape, 110 dpi) as
+  ``docs/figure-NAME.png``, and 浙南 in portrait as ``docs/figure-zhenan-portrait.png``;
+* ``qgis`` — the GeoPackage of ``gis export --gpkg`` opened in Debian's QGIS (PyQGIS,
+  offscreen, ``tests/qgis_check.py``), its project rendered at the 浙南 and 洞头 maps'
+  extents as ``docs/qgis-NAME.png``;
+* ``workbook`` — the workbook of ``gis export --xlsx`` converted to PDF by LibreOffice,
+  the top of its first page and of the 围垦面积 sheet's page as ``docs/workbook-*.png`` (poppler's
+  pdftoppm, 150 dpi).
+
+Everything runs offline.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from gis.maps import load_definition, render_map  # noqa: E402
+from gis.mapdef import list_maps, load_definition  # noqa: E402
+from gis.maps import render_map  # noqa: E402
 
 SCHEME_MAPS = ["zhenan", "dongtou", "lucheng"]
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-quic"]
+DOCS = ROOT / "docs"
 
 
-def main(names: list[str]) -> None:
+def _wrote(path: Path) -> None:
+    print(f"wrote {path.relative_to(ROOT)} ({path.stat().st_size // 1024} KB)")
+
+
+def maps(tmp: Path) -> None:
     from playwright.sync_api import sync_playwright
 
-    tmp = Path(tempfile.mkdtemp())
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS, headless=True)
-        for name in names or SCHEME_MAPS:
+        for name in list_maps():
+            definition = load_definition(name)
             page_path = tmp / f"{name}.html"
-            page_path.write_text(render_map(load_definition(name)), encoding="utf-8")
+            page_path.write_text(render_map(definition), encoding="utf-8")
             page = browser.new_page(viewport={"width": 1100, "height": 760})
             page.route("http*://**/*", lambda route: route.abort())
             page.goto(page_path.as_uri())
-            page.wait_for_function("document.querySelectorAll('path.leaflet-interactive').length > 0")
-            page.wait_for_timeout(300)
-            out = ROOT / "docs" / f"map-{name}.png"
-            out.parent.mkdir(exist_ok=True)
+            page.wait_for_function(f"window.gisLabelsZoom === {definition.view.zoom}")
+            out = DOCS / f"map-{name}.png"
             page.screenshot(path=str(out))
             page.close()
-            print(f"wrote {out.relative_to(ROOT)} ({out.stat().st_size // 1024} KB)")
+            _wrote(out)
         browser.close()
+
+
+def figures(tmp: Path) -> None:
+    from gis.figure import render_figure
+
+    for name in SCHEME_MAPS:
+        _wrote(render_figure(name, DOCS / f"figure-{name}.png", overwrite=True, dpi=110))
+    _wrote(render_figure("zhenan", DOCS / "figure-zhenan-portrait.png", overwrite=True, dpi=110,
+                         orientation="portrait"))
+
+
+def qgis(tmp: Path) -> None:
+    from gis.cli import main
+
+    gpkg = tmp / "规划图层.gpkg"
+    assert main(["export", "--gpkg", str(gpkg)]) == 0
+    extents = [f"{n}=" + ",".join(f"{v:.6f}" for v in load_definition(n).bounds()) for n in ("zhenan", "dongtou")]
+    renders = tmp / "qgis"
+    renders.mkdir()
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("PYTHONPATH", None)
+    subprocess.run(["/usr/bin/python3", str(ROOT / "tests" / "qgis_check.py"), str(gpkg), str(renders), *extents],
+                   check=True, env=env, capture_output=True, timeout=900)
+    for name in ("zhenan", "dongtou"):
+        out = DOCS / f"qgis-{name}.png"
+        shutil.copyfile(renders / f"{name}.png", out)
+        _wrote(out)
+
+
+def workbook(tmp: Path) -> None:
+    from gis.cli import main
+
+    xlsx = tmp / "面积表.xlsx"
+    assert main(["export", "--xlsx", str(xlsx)]) == 0
+    profile = tmp / "lo-profile"
+    subprocess.run(["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+                    "--convert-to", "pdf", "--outdir", str(tmp), str(xlsx)], check=True, capture_output=True,
+                   timeout=900)
+    pdf = tmp / "面积表.pdf"
+    from gis.reports import REPORTS
+
+    reclaim = [r.sheet for r in REPORTS].index("围垦面积") + 1
+    for page, name, height in ((1, "workbook-platforms", 760), (reclaim, "workbook-reclamation", 420)):
+        stem = tmp / name  # the top of the page at 150 dpi: the lines, the header and the rows
+        subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", "-f", str(page), "-l", str(page),
+                        "-x", "0", "-y", "0", "-W", "1754", "-H", str(height), str(pdf), str(stem)], check=True,
+                       timeout=300)
+        out = DOCS / f"{name}.png"
+        shutil.copyfile(stem.with_suffix(".png"), out)
+        _wrote(out)
+
+
+def main(parts: list[str]) -> None:
+    DOCS.mkdir(exist_ok=True)
+    steps = {"maps": maps, "figures": figures, "qgis": qgis, "workbook": workbook}
+    for part in parts or list(steps):
+        with tempfile.TemporaryDirectory() as tmp:
+            steps[part](Path(tmp))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ from gis.cli import main
 from gis.layers import list_layers, read_layer
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Run by Debian's system Python (PyQGIS), not imported by pytest.
+collect_ignore = ["qgis_check.py"]
 
 #: Fixtures that need something beyond Python, and the marker (declared in setup.cfg) a test using one gets.
 #: Tests that need it without such a fixture carry the marker explicitly (the figure tests: cjk_font;

@@ -35,12 +35,16 @@ def test_geopackage_holds_every_layer_with_its_qgis_style(exported):
     assert {row[0] for row in pyogrio.list_layers(gpkg) if row[1] is not None} == set(list_layers())
     with sqlite3.connect(gpkg) as db:
         styles = dict(db.execute("SELECT f_table_name, styleQML FROM layer_styles WHERE useAsDefault").fetchall())
+        projects = [r[0] for r in db.execute("SELECT name FROM qgis_projects")]
     assert set(styles) == set(list_layers())
     platforms = styles["platforms"]
-    assert 'type="categorizedSymbol"' in platforms and 'attr="role"' in platforms
+    assert 'type="RuleRenderer"' in platforms and "&quot;role&quot; = '2'" in platforms
     assert "227,26,28" in platforms  # the web map's red (#e31a1c) for the parks
     assert 'fieldName="name"' in platforms  # labelled by name
     assert "搬迁区块" in platforms
+    assert 'filter="ELSE"' in platforms  # whatever no map draws still gets a symbol
+    assert 'labelsEnabled="0"' in styles["coast"] and "<labeling" not in styles["coast"]
+    assert projects == ["温州产业平台规划（示意）"]
 
 
 def test_geopackage_round_trip_is_identical(exported):
@@ -72,21 +76,25 @@ def test_shapefile_keeps_chinese_and_says_what_it_shortened(exported):
 
 
 def test_xlsx_totals_equal_the_sums_of_their_rows(exported):
+    from gis.export import HEAD_ROWS
+
     book = openpyxl.load_workbook(exported / "tables.xlsx")
     assert {"产业平台面积", "围垦面积", "围垦按状态", "项目落区"} <= set(book.sheetnames)
     checked = 0
-    for sheet in ("产业平台面积", "围垦按状态"):
+    for sheet in ("功能分区面积", "围垦按布局方案", "围垦按所在区"):  # parts that do not overlap: balanced
         ws = book[sheet]
-        header = [c.value for c in ws[1]]
-        rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
-        total_col = header.index("合计行")
-        parts = [r for r in rows if not r[total_col]]
-        total = next(r for r in rows if r[total_col])
-        for unit, digits in (("面积（亩）", 2), ("面积（公顷）", 4), ("面积（平方公里）", 6)):
+        header = [c.value for c in ws[HEAD_ROWS + 1]]
+        rows = [[c.value for c in r] for r in ws.iter_rows(min_row=HEAD_ROWS + 2)]
+        parts = [r for r in rows if r[0] != "合计"]
+        total = next(r for r in rows if r[0] == "合计")
+        for unit, digits in (("面积（亩）", 2), ("面积（公顷）", 4), ("面积（平方公里）", 4), ("面积（平方米）", 2)):
             col = header.index(unit)
             assert round(sum(r[col] for r in parts), digits) == pytest.approx(total[col], abs=10 ** -digits / 2)
             checked += 1
-    assert checked == 6
+    assert checked == 12
+    ws = book["围垦按状态"]  # nested areas: the plain sum and the dissolved total, each in its own row
+    labels = [ws.cell(row=r, column=1).value for r in range(HEAD_ROWS + 2, ws.max_row + 1)]
+    assert labels[-2:] == ["各行相加（重叠计入多次）", "合计（溶解后，重叠只计一次）"]
     csv_text = (exported / "csv" / "围垦面积.csv").read_bytes()
     assert csv_text.startswith(b"\xef\xbb\xbf") and "大小门岛之间围垦区" in csv_text.decode("utf-8-sig")
 

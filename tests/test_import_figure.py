@@ -126,3 +126,59 @@ def test_kml_and_xlsx_inputs(gis, tmp_path):
     assert ok.code in (0, 1)
     pts = gpd.read_file(tmp_path / "x.geojson")
     assert pts["name"].tolist() == ["甲地块", "乙地块"] and 120.6 < pts.geometry.x.iloc[0] < 120.8
+
+
+@pytest.mark.cjk_font
+@pytest.mark.parametrize("orientation", ["landscape", "portrait"])
+def test_figure_is_an_a4_page_of_the_size_asked_for(tmp_path, gis, orientation):
+    import re
+    import subprocess
+
+    pdf = tmp_path / f"zhenan-{orientation}.pdf"
+    assert gis("figure", "zhenan", "-o", pdf, "--orientation", orientation).code == 0
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, timeout=300, check=True).stdout
+    width, height = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", info).groups())
+    expected = (841.89, 595.28) if orientation == "landscape" else (595.28, 841.89)
+    assert abs(width - expected[0]) < 0.5 and abs(height - expected[1]) < 0.5, (width, height)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, timeout=300, check=True).stdout
+    assert "示意" in text and "温委办发〔2016〕62号" in text  # text stays text; the plan is cited by title and 文号
+    png = tmp_path / f"zhenan-{orientation}.png"
+    assert gis("figure", "zhenan", "-o", png, "--orientation", orientation, "--dpi", "100").code == 0
+    from matplotlib.image import imread
+
+    h, w = imread(png).shape[:2]
+    size = (round(297 / 25.4 * 100), round(210 / 25.4 * 100))
+    assert abs(w - (size[0] if orientation == "landscape" else size[1])) <= 1
+    assert abs(h - (size[1] if orientation == "landscape" else size[0])) <= 1
+
+
+@pytest.mark.cjk_font
+@pytest.mark.parametrize("name", list_maps())
+def test_figure_labels_never_meet_have_halos_and_the_axes_arrowheads(name):
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Annotation
+
+    from gis.figure import compose_figure
+    from gis.labels import overlaps
+
+    definition = load_definition(name)
+    for orientation in ("landscape", "portrait"):
+        fig, labels = compose_figure(definition, orientation=orientation, dpi=100)
+        try:
+            boxes = list(labels.boxes.values())
+            assert labels.left_out == [], f"{name} {orientation}: no place for {labels.left_out}"
+            for i, a in enumerate(boxes):
+                assert not any(overlaps(a, b) for b in boxes[i + 1:]), f"{name} {orientation}: labels meet"
+            ax = fig.axes[0]
+            texts = [t for t in ax.texts if t.get_zorder() == 10]
+            assert len(texts) == len(boxes)
+            assert all(t.get_path_effects() for t in texts), "a label without its halo"
+            frame = ax.get_window_extent()
+            assert all(frame.x0 <= b[0] and b[2] <= frame.x1 and frame.y0 <= b[1] and b[3] <= frame.y1 for b in boxes)
+            arrows = [c for c in ax.get_children() if isinstance(c, Annotation) and c.arrow_patch is not None
+                      and c.get_text() == "" and c.arrow_patch.get_arrowstyle().__class__.__name__ != "Curve"]
+            axes = [layer for layer in definition.layers if layer.arrow]
+            expected = sum(len(layer.select(read_layer(layer.source))) for layer in axes)
+            assert len(arrows) >= expected
+        finally:
+            plt.close(fig)
