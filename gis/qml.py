@@ -276,8 +276,8 @@ def _label_settings(parent: ET.Element, colour: str, kind: str, priority: int) -
         "bufferOpacity": "0.9", "bufferJoinStyle": "128", "bufferNoFill": "1", "bufferBlendMode": "0",
     })
     ET.SubElement(settings, "text-format", wrapChar="", autoWrapLength="0", multilineAlign="3")
-    if kind == "line":  # along the line, on it
-        placement = {"placement": "2", "placementFlags": "1"}
+    if kind == "line":  # along the line
+        placement = {"placement": "2", "placementFlags": "7"}  # on, above or below the line
     elif kind == "point":
         placement = {"placement": "6", "dist": "1", "distUnits": "MM"}
     else:  # horizontal, inside the polygon

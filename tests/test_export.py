@@ -81,16 +81,22 @@ def test_xlsx_totals_equal_the_sums_of_their_rows(exported):
     book = openpyxl.load_workbook(exported / "tables.xlsx")
     assert {"产业平台面积", "围垦面积", "围垦按状态", "项目落区"} <= set(book.sheetnames)
     checked = 0
-    for sheet in ("功能分区面积", "围垦按布局方案", "围垦按所在区"):  # parts that do not overlap: balanced
+    # parts that do not overlap: balanced to 合计; parts that do (功能分区, since 004's 产业集聚区 contain others):
+    # the plain sum in its own row, the dissolved total below it and smaller
+    for sheet, total_label in (("围垦按布局方案", "合计"), ("围垦按所在区", "合计"),
+                               ("功能分区面积", "各行相加（重叠计入多次）")):
         ws = book[sheet]
         header = [c.value for c in ws[HEAD_ROWS + 1]]
         rows = [[c.value for c in r] for r in ws.iter_rows(min_row=HEAD_ROWS + 2)]
-        parts = [r for r in rows if r[0] != "合计"]
-        total = next(r for r in rows if r[0] == "合计")
+        parts = [r for r in rows if not str(r[0]).startswith(("合计", "各行相加"))]
+        total = next(r for r in rows if r[0] == total_label)
         for unit, digits in (("面积（亩）", 2), ("面积（公顷）", 4), ("面积（平方公里）", 4), ("面积（平方米）", 2)):
             col = header.index(unit)
             assert round(sum(r[col] for r in parts), digits) == pytest.approx(total[col], abs=10 ** -digits / 2)
             checked += 1
+        if total_label != "合计":
+            dissolved = next(r for r in rows if r[0] == "合计（溶解后，重叠只计一次）")
+            assert dissolved[header.index("面积（亩）")] < total[header.index("面积（亩）")]
     assert checked == 12
     ws = book["围垦按状态"]  # nested areas: the plain sum and the dissolved total, each in its own row
     labels = [ws.cell(row=r, column=1).value for r in range(HEAD_ROWS + 2, ws.max_row + 1)]

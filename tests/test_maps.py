@@ -192,7 +192,7 @@ def test_build_writes_maps_reports_and_an_index(gis, tmp_path):
         sheet = shown[report.sheet]
         for header in sheet.table.columns:
             assert f"<th>{escape_html(header)}</th>" in index
-    assert "<td>瓯飞起步区1号围区</td>" in index and "合计（溶解后" in index
+    assert "<td>瓯飞起步区2号围区</td>" in index and "合计（溶解后" in index
     assert "True" not in (site / "reports" / "reclaim.csv").read_text(encoding="utf-8-sig")
 
 

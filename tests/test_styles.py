@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from gis.layers import PLAN_LAYERS, read_layer
-from gis.mapdef import MIN_COLOUR_DISTANCE, colour_clashes, colour_distance, contrast, load_definitions, style_rules
+from gis.mapdef import (
+    MIN_COLOUR_DISTANCE,
+    colour_clashes,
+    colour_distance,
+    contrast,
+    is_context_layer,
+    load_definitions,
+    style_rules,
+)
 from gis.qml import assigned_rules, condition_expression, exclusive_filters, merge_rules
 
 
@@ -55,7 +63,7 @@ def test_a_scheme_map_wins_over_a_map_of_all_schemes():
     assert condition_expression({"scheme": ("1+2+N",)}) == "\"scheme\" = '1+2+N'"
 
 
-def test_a_new_context_layer_such_as_an_airport_is_muted_unlabelled_and_under_the_plan(tmp_path, monkeypatch):
+def test_a_new_context_layer_such_as_a_harbour_is_muted_unlabelled_and_under_the_plan(tmp_path, monkeypatch):
     import shutil
     import zipfile
     from io import BytesIO
@@ -70,15 +78,15 @@ def test_a_new_context_layer_such_as_an_airport_is_muted_unlabelled_and_under_th
 
     folder = tmp_path / "layers"
     shutil.copytree(settings.get_layers_folder(), folder)
-    airport = gpd.GeoDataFrame({"id": ["ctx-airport"], "name": ["温州龙湾国际机场"]},
-                               geometry=[box(120.84, 27.90, 120.87, 27.92)], crs=4326)
-    airport.to_file(folder / "airport.geojson", driver="GeoJSON")
+    harbour = gpd.GeoDataFrame({"id": ["ctx-harbour"], "name": ["状元岙港区"]},
+                               geometry=[box(121.05, 27.90, 121.08, 27.92)], crs=4326)
+    harbour.to_file(folder / "harbour.geojson", driver="GeoJSON")
     monkeypatch.setenv("GIS_LAYERS_FOLDER", str(folder))
-    assert is_context_layer("airport")
-    layers = {"zones": read_layer("zones"), "airport": read_layer("airport"), "coast": read_layer("coast"),
+    assert is_context_layer("harbour")
+    layers = {"zones": read_layer("zones"), "harbour": read_layer("harbour"), "coast": read_layer("coast"),
               "districts": read_layer("districts")}
     styles = layer_qml(layers)
-    qml = styles["airport"]
+    qml = styles["harbour"]
     assert 'labelsEnabled="0"' in qml and "<labeling" not in qml
     rgb = ",".join(str(int(BACKGROUND.context_fill[i : i + 2], 16)) for i in (1, 3, 5))
     assert rgb in qml
@@ -86,6 +94,16 @@ def test_a_new_context_layer_such_as_an_airport_is_muted_unlabelled_and_under_th
     root = ET.fromstring(archive.read("project.qgs").decode("utf-8").split("\n", 1)[1])
     groups = {g.get("name"): [n.get("name") for n in g.iter("layer-tree-layer")]
               for g in root.find("layer-tree-group").findall("layer-tree-group")}
-    assert "airport" in groups["底图"] and "airport" not in groups["规划图层（示意）"]
+    assert "harbour" in groups["底图"] and "harbour" not in groups["规划图层（示意）"]
     context = groups["底图"]
-    assert context.index("airport") < context.index("陆地与海岛（底图）")  # above the land, under the plan
+    assert context.index("harbour") < context.index("陆地与海岛（底图）")  # above the land, under the plan
+
+
+def test_a_context_layer_a_map_draws_keeps_the_maps_style_without_labels():
+    from gis.qml import layer_qml
+
+    assert is_context_layer("airport")
+    layers = {name: read_layer(name) for name in ("zones", "airport", "coast", "districts")}
+    qml = layer_qml(layers)["airport"]
+    assert 'labelsEnabled="0"' in qml and "<labeling" not in qml
+    assert "150,150,150" in qml  # the zhenan and wenzhou maps' airfield colour #969696

@@ -286,7 +286,7 @@ def export_result(collection: dict, fmt: str, profile: str | None = None) -> tup
             media = "application/geo+json"
         elif fmt == "gpkg":
             path = Path(folder) / "选址.gpkg"
-            write_geopackage({"选址": gdf}, path, styles={})
+            write_geopackage({"选址": gdf}, path, styles={}, project=False)
             media = "application/geopackage+sqlite3"
         else:
             raise InputError(f"unknown export format {fmt!r}: xlsx, pdf, geojson or gpkg")
