@@ -103,7 +103,8 @@ def cmd_layers(args: argparse.Namespace) -> int:
     """``gis layers``: a table of the shipped layers."""
     rows = layer_summary(args.names or None)
     headers = ["layer", "features", "geometry", "documented areas", "area km² (dissolved)"]
-    print(format_table(headers, [list(r.values()) for r in rows]))
+    print(format_table(headers, [[*list(r.values())[:4], "-" if r["area_km2"] is None else f"{r['area_km2']:.2f}"]
+                                 for r in rows], align_right=[False, True, False, True, True]))
     return 0
 
 

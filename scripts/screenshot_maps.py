@@ -1,6 +1,6 @@
 """Pictures of what planners open, for the README (``docs/*.png``): web maps, printed figures, QGIS, the workbook.
 
-    python scripts/screenshot_maps.py [maps] [figures] [qgis] [workbook]    # default: all four
+    python scripts/screenshot_maps.py [maps] [figures] [qgis] [workbook] [workbench]    # default: all five
 
 * ``maps`` — every map definition rendered offline, opened in headless Chromium
   (``/usr/bin/chromium``) at 1100 × 760, saved as ``docs/map-NAME.png``;
@@ -11,7 +11,9 @@
   extents as ``docs/qgis-NAME.png``;
 * ``workbook`` — the workbook of ``gis export --xlsx`` converted to PDF by LibreOffice,
   the top of its first page and of the 围垦面积 sheet's page as ``docs/workbook-*.png`` (poppler's
-  pdftoppm, 150 dpi).
+  pdftoppm, 150 dpi);
+* ``workbench`` — ``gis serve --profile profiles/example.toml`` on a free loopback port, a site
+  drawn by mouse in 瓯江口 in Chromium, the page with its analysis as ``docs/workbench.png``.
 
 Everything runs offline.
 """
@@ -110,9 +112,59 @@ def workbook(tmp: Path) -> None:
         _wrote(out)
 
 
+def workbench(tmp: Path) -> None:
+    import socket
+    import time
+
+    import httpx
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([str(Path(sys.executable).with_name("gis")), "serve", "--port", str(port), "--data",
+                               str(tmp / "data"), "--profile", str(ROOT / "profiles" / "example.toml")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        while True:  # wait on state: the server answers
+            try:
+                if httpx.get(url + "/api/health", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS, headless=True)
+            page = browser.new_page(viewport={"width": 1400, "height": 860})
+            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(url) else r.abort())
+            page.goto(url + "/")
+            page.wait_for_selector('body[data-ready="1"]', state="attached", timeout=120_000)
+            page.evaluate("() => window.gisWorkbench.map.setView([27.957, 120.885], 13)")
+            page.click(".leaflet-pm-icon-polygon")
+            lonlats = [(120.872, 27.948), (120.897, 27.946), (120.901, 27.963), (120.878, 27.968)]
+            points = page.evaluate("""(ll) => ll.map(([x, y]) => {
+                const pt = window.gisWorkbench.map.latLngToContainerPoint([y, x]);
+                const box = document.getElementById('gis-map').getBoundingClientRect();
+                return [pt.x + box.left, pt.y + box.top]; })""", lonlats)
+            for x, y in points:
+                page.mouse.move(x, y, steps=5)
+                page.mouse.down()
+                page.mouse.up()
+            page.click(".leaflet-pm-actions-container .action-finish:visible")
+            page.wait_for_selector("[data-testid=area-mu]", timeout=120_000)
+            page.fill("#gis-site-name", "瓯江口示例选址")
+            out = DOCS / "workbench.png"
+            page.screenshot(path=str(out))
+            browser.close()
+        _wrote(out)
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=60)
+
+
 def main(parts: list[str]) -> None:
     DOCS.mkdir(exist_ok=True)
-    steps = {"maps": maps, "figures": figures, "qgis": qgis, "workbook": workbook}
+    steps = {"maps": maps, "figures": figures, "qgis": qgis, "workbook": workbook, "workbench": workbench}
     for part in parts or list(steps):
         with tempfile.TemporaryDirectory() as tmp:
             steps[part](Path(tmp))

@@ -205,6 +205,26 @@ def test_search_goes_to_the_feature_and_shows_its_measured_area(page):
     assert not page.errors, page.errors
 
 
+def test_clicking_a_feature_shows_its_attributes_and_measured_area(page):
+    from gis.layers import read_layer
+
+    zones = read_layer("zones")
+    zone = zones[zones["name"] == "新兴产业培育区"].iloc[0]
+    point = zone.geometry.representative_point()
+    pg = page.open()
+    pg.evaluate("([y, x]) => window.gisWorkbench.map.setView([y, x], 14)", [point.y, point.x])
+    xy = pg.evaluate("""([y, x]) => { const pt = window.gisWorkbench.map.latLngToContainerPoint([y, x]);
+        const box = document.getElementById('gis-map').getBoundingClientRect();
+        return [pt.x + box.left, pt.y + box.top]; }""", [point.y, point.x])
+    pg.mouse.click(*xy)
+    popup = pg.wait_for_selector(".leaflet-popup-content .gis-popup", timeout=60_000)
+    text = popup.inner_text()
+    assert "量算面积" in text and "亩" in text and "出处" in text and "示意" in text
+    names = {n for layer in ("zones", "platforms", "reclamation") for n in read_layer(layer)["name"]}
+    assert any(name in text for name in names), text  # the topmost plan feature under the click
+    assert not page.errors, page.errors
+
+
 def test_drawn_polygon_area_on_the_page_equals_gis_area(page, tmp_path):
     pg = page.open()
     pg.evaluate("() => window.gisWorkbench.map.setView([27.955, 120.89], 14)")
@@ -384,6 +404,44 @@ def test_analyse_answers_in_the_documented_shape(server):
         assert all({"name", "verdict", "overlap_m2", "features"} <= set(k) for k in s["constraints"])
     assert sites[0]["overlaps"], "the 瓯江口 site touches zones"
     assert {o["layer"] for o in sites[0]["overlaps"]} >= {"zones"}
+
+
+def test_uploads_of_every_kind_read_as_gis_import_reads_them(server, tmp_path):
+    import warnings
+
+    from gis.crs import wgs84_to_gcj02
+
+    parcels = gpd.GeoDataFrame({"name": ["甲地块", "乙地块"]}, geometry=[SITE, box(120.86, 27.95, 120.87, 27.96)],
+                               crs=4326)
+    files = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for suffix, driver in ((".geojson", "GeoJSON"), (".kml", "KML"), (".gpkg", "GPKG"), (".fgb", "FlatGeobuf")):
+            path = tmp_path / f"sites{suffix}"
+            parcels.to_file(path, driver=driver)
+            files[suffix] = path
+    with server.client() as c:
+        areas = {}
+        for suffix, path in files.items():
+            r = c.post("/api/analyse", files={"file": (path.name, path.read_bytes())})
+            assert r.status_code == 200, (suffix, r.text)
+            areas[suffix] = [(x["name"], x["area_m2"]) for x in r.json()["sites"]]
+        assert len({json.dumps(v, ensure_ascii=False) for v in areas.values()}) == 1, areas
+        # points copied from AMap (GCJ-02) in a CSV: the planner says so, as with gis import --crs gcj02
+        lon, lat = 120.885, 27.957
+        glon, glat = wgs84_to_gcj02(lon, lat)
+        csv = tmp_path / "points.csv"
+        csv.write_text(f"name,lon,lat\n码头,{glon:.7f},{glat:.7f}\n", encoding="utf-8")
+        r = c.post("/api/analyse", files={"file": (csv.name, csv.read_bytes())}, data={"crs": "gcj02"})
+        assert r.status_code == 200, r.text
+        answer = r.json()
+    imported = tmp_path / "imported.geojson"
+    subprocess.run([gis_command(), "import", str(csv), "--crs", "gcj02", "-o", str(imported), "--schema", "projects"],
+                   capture_output=True, timeout=300)  # written; exit 1 only because the schema wants more fields
+    want = json.loads(imported.read_text(encoding="utf-8"))["features"][0]["geometry"]["coordinates"]
+    got = answer["geojson"]["features"][0]["geometry"]["coordinates"]
+    assert got == pytest.approx(want, abs=1e-6) and got == pytest.approx([lon, lat], abs=2e-5)
+    assert answer["sites"][0]["measure"] == "position"
 
 
 def test_analysis_equals_gis_review_json(server, tmp_path):
@@ -630,10 +688,14 @@ def test_audit_log_records_and_never_holds_secrets(guarded):
     printed = subprocess.run([gis_command(), "audit", "--data", str(guarded.data)], capture_output=True, text=True,
                              check=True, timeout=120).stdout
     assert "留痕" in printed and "delete" in printed
-    secret = (guarded.data / ".session-secret").read_bytes().strip() if (guarded.data / ".session-secret").exists() \
-        else b""
-    blobs = b"".join(f.read_bytes() for f in guarded.data.rglob("*") if f.is_file() and "secret" not in f.name)
-    for forbidden in (password.encode(), cookie.encode(), *([secret] if secret else [])):
+    from gis.server.auth import SECRET_NAME
+
+    secret_file = guarded.data / SECRET_NAME
+    assert secret_file.stat().st_mode & 0o077 == 0, "the session secret is readable by its owner only"
+    secret = secret_file.read_bytes().strip()
+    assert len(secret) >= 32
+    blobs = b"".join(f.read_bytes() for f in guarded.data.rglob("*") if f.is_file() and f != secret_file)
+    for forbidden in (password.encode(), cookie.encode(), secret):
         assert forbidden not in blobs
         assert forbidden not in guarded.log.read_bytes()
         assert forbidden.decode() not in printed
@@ -703,6 +765,32 @@ def test_postgresql_store(pg, tmp_path):
 
         with psycopg.connect(pg.url) as conn:
             conn.execute("DELETE FROM gis_audit")
+
+
+def test_two_servers_on_one_postgresql_store_share_accounts_sessions_and_sites(pg, tmp_path):
+    """Several servers behind one proxy: a session from one is good on the other; the 项目库 is one."""
+    r = subprocess.run([gis_command(), "user", "add", "shared", "--store", pg.url], input="two-servers-pw\n",
+                       text=True, capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    a = Server(tmp_path / "a", extra=["--store", pg.url]).start()
+    b = Server(tmp_path / "b", extra=["--store", pg.url]).start()
+    try:
+        with a.client() as ca:
+            login = ca.post("/api/login", json={"name": "shared", "password": "two-servers-pw"})
+            assert login.status_code == 200
+            token = login.json()["csrf_token"]
+            saved = ca.post("/api/sites", json={"name": "甲服务器存", "geometry": collection(SITE)},
+                            headers={"X-CSRF-Token": token}).json()
+            cookies = dict(ca.cookies)
+        with httpx.Client(base_url=b.url, cookies=cookies, timeout=120) as cb:
+            assert cb.get("/api/session").json()["user"] == "shared"
+            assert "甲服务器存" in {x["name"] for x in cb.get("/api/sites").json()["sites"]}
+            assert cb.delete(f"/api/sites/{saved['id']}", headers={"X-CSRF-Token": token}).status_code == 200
+    finally:
+        a.stop()
+        b.stop()
+        subprocess.run([gis_command(), "user", "remove", "shared", "--store", pg.url], capture_output=True,
+                       timeout=120)
 
 
 # --- OGC API – Features ------------------------------------------------------------------------------------------

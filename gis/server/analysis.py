@@ -230,15 +230,43 @@ def analyse_upload(filename: str, data: bytes, profile: str | None = None, *, cr
     return result
 
 
-def result_tables(result: dict) -> dict[str, pd.DataFrame]:
-    """Return the sheets of an analysis workbook: 选址, 叠加, 规划规则, and with a review 管控审查, 地类构成."""
+def result_tables(result: dict, *, label: str = "工作台选址") -> dict:
+    """Return the sheets of an analysis workbook (:class:`gis.reports.Sheet`, titled, with units and sources).
+
+    选址 (with the plain sum of the sites when there are several), 叠加, 规划规则, and with a
+    review 管控审查 and 地类构成.
+    """
+    from gis.mapdef import SCHEMATIC_NOTE
     from gis.report import HEADERS
+    from gis.reports import Sheet
 
     headers = {**HEADERS, "site_id": "选址编号", "site_name": "选址名称", "layer_name": "图层", "overlap_m2":
                "占用面积（平方米）", "overlap_mu": "占用面积（亩）", "length_m": "长度（米）", "measure": "审查方式",
                "constraint": "管控图层", "rule_text": "规则", "clause": "依据", "reason": "说明", "level": "层级"}
-    sites = pd.DataFrame([{k: s[k] for k in ("id", "name", "measure", "area_m2", "area_mu", "area_ha", "length_m")}
-                          for s in result["sites"]])
+    measure = {"area": "按面积", "length": "按长度", "point": "按位置"}
+    units = ("单位：平方米、亩、公顷；CGCS2000 椭球面积（国土调查方法），四舍五入：平方米、亩 2 位，公顷 4 位，"
+             "与 gis area 相同")
+    source = f"选址：{label}。规划图层{SCHEMATIC_NOTE}"
+    decimals = {"面积（平方米）": 2, "面积（亩）": 2, "面积（公顷）": 4, "长度（米）": 2, "占用面积（平方米）": 2,
+                "占用面积（亩）": 2}
+
+    def sheet(name: str, title: str, table: pd.DataFrame, unit: str = units, totals: tuple = ()) -> Sheet:
+        table = table.rename(columns=headers)
+        return Sheet(name=name, title=title, unit=unit, source=source, table=table, totals=totals,
+                     decimals={k: v for k, v in decimals.items() if k in table.columns},
+                     percent=tuple(c for c in ("占比",) if c in table.columns))
+
+    sites = pd.DataFrame([{"id": s["id"], "name": s["name"], "measure": measure.get(s["measure"], s["measure"]),
+                           **{k: s[k] for k in ("area_m2", "area_mu", "area_ha", "length_m")}}
+                          for s in result["sites"]], columns=["id", "name", "measure", "area_m2", "area_mu", "area_ha",
+                                                              "length_m"])
+    totals: tuple = ()
+    if len(sites) > 1 and sites["area_m2"].notna().any():
+        row = {"id": "各选址相加", "name": f"{len(sites)} 处（相互重叠部分计入多次）", "measure": None,
+               "area_m2": sites["area_m2"].sum(min_count=1), "area_mu": sites["area_mu"].sum(min_count=1),
+               "area_ha": sites["area_ha"].sum(min_count=1), "length_m": sites["length_m"].sum(min_count=1)}
+        sites = pd.concat([sites, pd.DataFrame([row])], ignore_index=True)
+        totals = (len(sites) - 1,)
     overlaps = pd.DataFrame([{"site_id": s["id"], "site_name": s["name"], **{k: o[k] for k in (
         "layer_name", "id", "name", "overlap_m2", "overlap_mu", "share")}} for s in result["sites"]
         for o in s["overlaps"]], columns=["site_id", "site_name", "layer_name", "id", "name", "overlap_m2",
@@ -246,17 +274,23 @@ def result_tables(result: dict) -> dict[str, pd.DataFrame]:
     rules = pd.DataFrame([{"site_id": s["id"], "site_name": s["name"], "rule": r["rule"], "verdict": r["verdict"],
                            "source": r["source"], "detail": r["detail"]} for s in result["sites"] for r in s["rules"]],
                          columns=["site_id", "site_name", "rule", "verdict", "source", "detail"])
-    sheets = {"选址": sites, "叠加": overlaps, "规划规则": rules}
+    out = {"选址": sheet("选址", "选址面积", sites, totals=totals),
+           "叠加": sheet("叠加", "选址与功能分区、产业平台、围垦区叠加（占比为占选址面积之比）", overlaps),
+           "规划规则": sheet("规划规则", "规划规则审查（通过 / 不通过 / 无法判断）", rules, unit="结论与说明见各行")}
     if result.get("profile"):
-        sheets["管控审查"] = pd.DataFrame([{"site_id": s["id"], "site_name": s["name"], "constraint": c["name"],
-                                         "rule_text": c["rule_text"], "verdict": c["verdict"],
-                                         "overlap_m2": c["overlap_m2"], "overlap_mu": c["overlap_mu"],
-                                         "share": c["share"], "clause": c["clause"], "reason": c.get("reason")}
-                                        for s in result["sites"] for c in s["constraints"]])
-        sheets["地类构成"] = pd.DataFrame([{"site_id": s["id"], "site_name": s["name"], "level": r["level"],
-                                         "class": r["class"], "area_m2": r["area_m2"], "area_mu": r["area_mu"]}
-                                        for s in result["sites"] for r in s["land_use"]])
-    return {name: table.rename(columns=headers) for name, table in sheets.items()}
+        checks = pd.DataFrame([{"site_id": s["id"], "site_name": s["name"], "constraint": c["name"],
+                                "rule_text": c["rule_text"], "verdict": c["verdict"], "overlap_m2": c["overlap_m2"],
+                                "overlap_mu": c["overlap_mu"], "share": c["share"], "clause": c["clause"],
+                                "reason": c.get("reason")} for s in result["sites"] for c in s["constraints"]],
+                              columns=["site_id", "site_name", "constraint", "rule_text", "verdict", "overlap_m2",
+                                       "overlap_mu", "share", "clause", "reason"])
+        land = pd.DataFrame([{"site_id": s["id"], "site_name": s["name"], "level": r["level"], "class": r["class"],
+                              "area_m2": r["area_m2"], "area_mu": r["area_mu"]}
+                             for s in result["sites"] for r in s["land_use"]],
+                            columns=["site_id", "site_name", "level", "class", "area_m2", "area_mu"])
+        out["管控审查"] = sheet("管控审查", f"管控图层审查：{result['profile']}", checks)
+        out["地类构成"] = sheet("地类构成", "地类构成（按 2023 用地用海分类及三大类）", land)
+    return out
 
 
 def export_result(collection: dict, fmt: str, profile: str | None = None) -> tuple[bytes, str, str]:

@@ -61,7 +61,6 @@ from gis.server.auth import (
     Session,
     Sessions,
     locked_out,
-    session_secret,
     verify_password,
 )
 from gis.server.store import Store
@@ -140,7 +139,7 @@ class Workbench:
     def __init__(self, config: ServerConfig, store: Store) -> None:
         self.config = config
         self.store = store
-        self.sessions = Sessions(session_secret(config.data))
+        self.sessions = Sessions(store.session_secret())
         self.profile = str(config.profile) if config.profile else None
         self.profile_title = None
         if self.profile:

@@ -87,14 +87,32 @@ def verify_password(password: str, stored: str | None) -> bool:
 
 
 def session_secret(folder: str | os.PathLike[str]) -> bytes:
-    """Return the session-signing secret of a data folder, creating it (mode 0600) the first time."""
+    """Return the session-signing secret of a data folder, creating it (mode 0600) the first time.
+
+    The file appears whole or not at all (written aside, then linked into place),
+    so workers starting together all read the one secret.
+    """
     path = Path(folder) / SECRET_NAME
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        aside = path.with_name(f".{SECRET_NAME}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
+            handle.write(new_secret())
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(aside, path)
+        except FileExistsError:
+            pass  # another worker was first: use its secret
+        finally:
+            aside.unlink()
     return path.read_text().strip().encode()
+
+
+def new_secret() -> str:
+    """Return a new random session-signing secret."""
+    return secrets.token_urlsafe(48)
 
 
 @dataclass

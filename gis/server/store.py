@@ -6,7 +6,8 @@ Two implementations of one interface (:class:`Store`):
   folder (write-ahead log, one transaction per change, so a server killed in the
   middle of a save leaves either the old state or the new one);
 * :class:`PostgresStore` — the same tables in PostgreSQL (``--store postgresql://…``),
-  for several servers behind one proxy.
+  for several servers behind one proxy (the session secret is kept there too, so
+  a session from one server is good on the others).
 
 Sites keep their geometry as GeoJSON (EPSG:4326) and their last analysis as
 JSON, with author and times. The audit log cannot be changed through the
@@ -79,6 +80,7 @@ CREATE TABLE IF NOT EXISTS gis_sites (
   id bigserial PRIMARY KEY, name text NOT NULL, author text NOT NULL, created text NOT NULL,
   updated text NOT NULL, geometry text NOT NULL, analysis text);
 CREATE TABLE IF NOT EXISTS gis_users (name text PRIMARY KEY, password text NOT NULL, created text NOT NULL);
+CREATE TABLE IF NOT EXISTS gis_secret (id integer PRIMARY KEY CHECK (id = 1), secret text NOT NULL);
 CREATE TABLE IF NOT EXISTS gis_login_failures (name text NOT NULL, client text NOT NULL, at double precision NOT NULL);
 CREATE TABLE IF NOT EXISTS gis_audit (
   id bigserial PRIMARY KEY, at text NOT NULL, "user" text, action text NOT NULL, target text, result text NOT NULL,
@@ -180,6 +182,10 @@ class Store:
                              "properties": {"id": int(r[0]), "name": r[1], "author": r[2], "created": r[3],
                                             "updated": r[4]}})
         return features
+
+    def session_secret(self) -> bytes:  # pragma: no cover - implemented by subclasses
+        """Return the secret that signs session cookies, the same for every worker and server of this store."""
+        raise NotImplementedError
 
     # --- users --------------------------------------------------------------------------------------------
     def add_user(self, name: str, password_hash: str) -> None:
@@ -304,6 +310,12 @@ class SQLiteStore(Store):
         finally:
             cur.close()
 
+    def session_secret(self) -> bytes:
+        """Return the session secret, kept in the data folder (mode 0600) beside the database."""
+        from gis.server.auth import session_secret
+
+        return session_secret(self.folder)
+
     def check(self) -> str:
         """SQLite's own integrity check (``ok`` when the file is consistent)."""
         with self.transaction() as cur:
@@ -335,6 +347,16 @@ class PostgresStore(Store):
                 cur.execute(_POSTGRES_SCHEMA)
         except psycopg.Error as exc:
             raise DataSourceError(f"{self.shown}: {str(exc).strip().splitlines()[0]}") from None
+
+    def session_secret(self) -> bytes:
+        """Return the session secret, kept in the database so that every server behind the proxy shares it."""
+        from gis.server.auth import new_secret
+
+        with self.transaction() as cur:
+            cur.execute("INSERT INTO gis_secret (id, secret) VALUES (1, %s) ON CONFLICT (id) DO NOTHING",
+                        (new_secret(),))
+            cur.execute("SELECT secret FROM gis_secret WHERE id = 1")
+            return str(cur.fetchone()[0]).encode()
 
     def _connection(self):
         import psycopg
