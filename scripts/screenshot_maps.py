@@ -139,9 +139,9 @@ def workbench(tmp: Path) -> None:
             page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(url) else r.abort())
             page.goto(url + "/")
             page.wait_for_selector('body[data-ready="1"]', state="attached", timeout=120_000)
-            page.evaluate("() => window.gisWorkbench.map.setView([27.957, 120.885], 13)")
+            page.evaluate("() => window.gisWorkbench.map.setView([27.856, 120.814], 13)")
             page.click(".leaflet-pm-icon-polygon")
-            lonlats = [(120.872, 27.948), (120.897, 27.946), (120.901, 27.963), (120.878, 27.968)]
+            lonlats = [(120.803, 27.848), (120.824, 27.846), (120.827, 27.862), (120.806, 27.866)]
             points = page.evaluate("""(ll) => ll.map(([x, y]) => {
                 const pt = window.gisWorkbench.map.latLngToContainerPoint([y, x]);
                 const box = document.getElementById('gis-map').getBoundingClientRect();
@@ -152,7 +152,6 @@ def workbench(tmp: Path) -> None:
                 page.mouse.up()
             page.click(".leaflet-pm-actions-container .action-finish:visible")
             page.wait_for_selector("[data-testid=area-mu]", timeout=120_000)
-            page.fill("#gis-site-name", "瓯江口示例选址")
             out = DOCS / "workbench.png"
             page.screenshot(path=str(out))
             browser.close()

@@ -82,7 +82,9 @@ def workbench_page() -> str:
 <h2>选址分析</h2>
 <p class="gis-hint">用地图左侧的工具绘制面、线或点；或上传文件：</p>
 <form id="gis-upload" class="gis-row">
-<input id="gis-file" type="file" accept=".zip,.geojson,.json,.kml,.gpkg,.csv,.xlsx,.fgb" aria-label="选址文件">
+<input id="gis-file" class="gis-visually-hidden" type="file" accept=".zip,.geojson,.json,.kml,.gpkg,.csv,.xlsx,.fgb"
+ aria-label="选址文件"><label for="gis-file" class="gis-file-button">选择文件</label>
+<span id="gis-file-name" class="gis-hint">未选择文件（zip 压缩的 Shapefile、GeoJSON、KML、GeoPackage、CSV/XLSX 坐标表）</span>
 <label>坐标系 <select id="gis-crs">{options}</select></label>
 <label>编码 <select id="gis-encoding">{enc}</select></label>
 <button type="submit">上传并分析</button></form>

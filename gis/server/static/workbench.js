@@ -108,7 +108,8 @@
     state.scheme = definition;
     $("#gis-scheme-title").textContent = definition.title;
     const legend = $("#gis-legend");
-    legend.replaceChildren(el("div", { class: "gis-legend-title" }, "图例"));
+    legend.replaceChildren(el("div", { class: "gis-legend-title", title: "点击折叠或展开图例",
+                                      onclick: () => legend.classList.toggle("gis-collapsed") }, "图例"));
     for (const spec of definition.layers) {
       const data = await layerGeoJSON(spec.source);
       const colours = Object.fromEntries(spec.classes.map((c) => [c.value, c.colour]));
@@ -472,6 +473,9 @@
   $("#gis-scheme").addEventListener("change", (e) => showScheme(e.target.value));
   $("#gis-search").addEventListener("input", (e) => search(e.target.value.trim()));
   $("#gis-upload").addEventListener("submit", upload);
+  $("#gis-file").addEventListener("change", (e) => {
+    $("#gis-file-name").textContent = e.target.files.length ? e.target.files[0].name : "未选择文件";
+  });
   $("#gis-save").addEventListener("click", saveSite);
   $("#gis-compare-button").addEventListener("click", compareSites);
   $("#gis-login-form").addEventListener("submit", login);
