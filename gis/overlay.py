@@ -97,6 +97,8 @@ def prepare(gdf: gpd.GeoDataFrame, id_field: str, what: str) -> gpd.GeoDataFrame
     return out
 
 
+#: Projects from which their sizes are measured in a thread while the pairs are found.
+PARALLEL_SIZING = 2_000
 #: Longest zone-boundary piece (degrees) whose bounding box finds the projects near the boundary.
 BOUNDARY_PIECE = 0.002
 
@@ -223,10 +225,14 @@ def overlay(
     pid = p[project_id].astype(str).to_numpy()
     zid = z[zone_id].astype(str).to_numpy()
     kind = shapely.get_type_id(pg)
-    with ThreadPoolExecutor(max_workers=1) as pool:  # sizes are measured while the pairs are found
-        sizing = pool.submit(measure_size, pg, kind)
+    if len(pg) >= PARALLEL_SIZING:
+        with ThreadPoolExecutor(max_workers=1) as pool:  # sizes are measured while the pairs are found
+            sizing = pool.submit(measure_size, pg, kind)
+            zi_all, pi_all, inside = _candidate_pairs(pg, zg, kind)
+            size = sizing.result()
+    else:  # a few sites (the workbench's drawn ones): a thread would cost more than it saves
         zi_all, pi_all, inside = _candidate_pairs(pg, zg, kind)
-        size = sizing.result()
+        size = measure_size(pg, kind)
     is_point = np.isin(kind, (shapely.GeometryType.POINT, shapely.GeometryType.MULTIPOINT))
     is_line = np.isin(kind, _LINE)
 

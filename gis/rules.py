@@ -10,6 +10,7 @@ candidate site.
 
 from __future__ import annotations
 
+import copy
 import functools
 import os
 from dataclasses import dataclass, field
@@ -78,6 +79,20 @@ def load_rules(path: str | os.PathLike[str] | None = None) -> list[dict]:
         One line naming the file, the rule and the key, for a file that cannot be used.
     """
     path = Path(path) if path is not None else rules_path()
+    try:
+        stat = path.stat()
+    except OSError:
+        return _parse_rules(path)  # the parser says what is wrong with it
+    return copy.deepcopy(_parsed_rules(str(path), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_rules(path: str, mtime_ns: int, size: int) -> list[dict]:
+    """Return the rules of a file, parsed once per version of it (callers get a copy)."""
+    return _parse_rules(Path(path))
+
+
+def _parse_rules(path: Path) -> list[dict]:
     top = Table(load_toml(path), path)
     records = top.items("rule")
     top.done()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -117,10 +118,11 @@ def describe(values: list[float]) -> str:
             f"  max {1000 * max(values):7.1f} ms")
 
 
-def csrf_client(url: str) -> httpx.Client:
-    c = httpx.Client(base_url=url, timeout=300)
-    c.headers["X-CSRF-Token"] = c.get("/api/session").json()["csrf_token"]
-    return c
+@contextlib.contextmanager
+def csrf_client(url: str):
+    with httpx.Client(base_url=url, timeout=300) as c:
+        c.headers["X-CSRF-Token"] = c.get("/api/session").json()["csrf_token"]
+        yield c
 
 
 def bench_single(url: str, folder: Path, repeats: int, cli_repeats: int) -> dict:
@@ -140,7 +142,8 @@ def bench_single(url: str, folder: Path, repeats: int, cli_repeats: int) -> dict
     cli = []
     for _ in range(cli_repeats):
         t = time.perf_counter()
-        subprocess.run([GIS, "site", str(path), "--format", "json"], check=True, capture_output=True)
+        subprocess.run([GIS, "site", str(path), "--format", "json", "--id-field", "name"], check=True,
+                       capture_output=True)
         cli.append(time.perf_counter() - t)
     return {"server": times, "cli": cli, "area_mu": mu}
 

@@ -18,6 +18,7 @@ message).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
@@ -57,15 +58,44 @@ def _frame_from_geojson(collection: dict) -> gpd.GeoDataFrame:
     return gdf
 
 
-def _check(gdf: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
-    """Refuse what cannot be analysed truly; give every site an ``id`` and a ``name``."""
+@functools.lru_cache(maxsize=1)
+def _layer_crs():
     from pyproj import CRS
 
+    return CRS.from_user_input(LAYER_CRS)
+
+
+@functools.lru_cache(maxsize=16)
+def _is_layer_crs(crs) -> bool:
+    from pyproj import CRS
+
+    return CRS.from_user_input(crs).equals(CRS.from_user_input(LAYER_CRS))
+
+
+_PLAN: dict[tuple, gpd.GeoDataFrame] = {}
+
+
+def _plan_features() -> gpd.GeoDataFrame:
+    """Return the plan layers' features in one frame (``id``, ``name``, ``layer``, geometry), cached per change."""
+    from gis.layers import layer_path, read_layers
+
+    stamp = tuple((p.stat().st_mtime_ns, p.stat().st_size) for p in map(layer_path, PLAN_LAYERS))
+    if stamp not in _PLAN:
+        frames = [gdf[["id", "name", "geometry"]].assign(id=gdf["id"].astype(str), layer=name)
+                  for name, gdf in read_layers(list(PLAN_LAYERS)).items()]
+        _PLAN.clear()
+        _PLAN[stamp] = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=LAYER_CRS)
+    return _PLAN[stamp]
+
+
+def _check(gdf: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
+    """Refuse what cannot be analysed truly; give every site an ``id`` and a ``name``."""
     from gis.crs import coordinates_misfit
 
     if gdf.crs is None:
         raise InputError(f"{label} has no CRS")
-    gdf = gdf.to_crs(LAYER_CRS)
+    if not _is_layer_crs(gdf.crs):
+        gdf = gdf.to_crs(LAYER_CRS)
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if missing.all():
@@ -78,7 +108,7 @@ def _check(gdf: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
     coords = shapely.get_coordinates(geoms)
     if not np.isfinite(coords).all():
         raise GeometryError(f"{label}: a coordinate is not a number")
-    reason = coordinates_misfit(tuple(shapely.total_bounds(geoms)), CRS.from_user_input(LAYER_CRS))
+    reason = coordinates_misfit(tuple(shapely.total_bounds(geoms)), _layer_crs())
     if reason:
         raise InputError(f"{label}: {reason}")
     ids = None
@@ -120,7 +150,6 @@ def read_upload(filename: str, data: bytes, *, crs: str | None = None, encoding:
 
 def analyse_frame(gdf: gpd.GeoDataFrame, profile: str | None = None, *, label: str = "sites") -> dict:
     """Analyse sites: areas, plan-layer overlaps, the plans' rules and, with a profile, the review."""
-    from gis.layers import read_layers
     from gis.overlay import overlay
     from gis.rules import load_rules, rules_for_sites, shipped_index
 
@@ -133,7 +162,6 @@ def analyse_frame(gdf: gpd.GeoDataFrame, profile: str | None = None, *, label: s
     areas[~points & ~lines] = polygon_area(geoms[~points & ~lines])
     lengths = np.zeros(len(sites))
     lengths[lines] = line_length(geoms[lines])
-    layers = read_layers()
     entries = []
     m2 = round_half_up_array(areas, 2)
     mu = round_half_up_array(from_square_metres(areas, "mu"), 2)
@@ -150,31 +178,34 @@ def analyse_frame(gdf: gpd.GeoDataFrame, profile: str | None = None, *, label: s
         })
     position = {ident: k for k, ident in enumerate(sites["id"])}
     pieces = []
-    for layer, label_zh in PLAN_LAYERS.items():
-        target = layers[layer]
-        names = dict(zip(target["id"].astype(str), target["name"], strict=True))
-        table = overlay(sites[["id", "name", "geometry"]], target, projects_name=label, zones_name=layer)
-        table = table[table["zone_id"].notna()]
-        for row in table.itertuples(index=False):
-            k = position[row.project_id]
-            areal = entries[k]["measure"] == "area"
-            entries[k]["overlaps"].append({
-                "layer": layer, "layer_name": label_zh, "id": row.zone_id, "name": names.get(row.zone_id),
-                "overlap_m2": round_half_up(float(row.area_inside_m2), 2) if areal else 0.0,
-                "overlap_mu": round_half_up(float(from_square_metres(float(row.area_inside_m2), "mu")), 2)
-                if areal else 0.0,
-                "share": round_half_up(float(row.share_inside), 4),
-            })
-        if len(sites) <= HIGHLIGHT_SITES and len(table):
-            feature_geoms = dict(zip(target["id"].astype(str), target.geometry, strict=True))
-            a = geoms[[position[p] for p in table["project_id"]]]
-            b = np.array([feature_geoms[z] for z in table["zone_id"]], dtype=object)
-            cut = shapely.intersection(a, b)
-            for row, geom in zip(table.itertuples(index=False), cut, strict=True):
-                if geom is not None and not geom.is_empty:
-                    pieces.append({"type": "Feature", "geometry": shapely.geometry.mapping(geom),
-                                   "properties": {"site": row.project_id, "layer": layer, "id": row.zone_id,
-                                                  "name": names.get(row.zone_id)}})
+    plan = _plan_features()  # the three plan layers in one frame: one overlay (ids are unique across layers)
+    table = overlay(sites[["id", "name", "geometry"]], plan, projects_name=label, zones_name="the plan layers")
+    table = table[table["zone_id"].notna()]
+    order = {layer: k for k, layer in enumerate(PLAN_LAYERS)}
+    layer_of = dict(zip(plan["id"], plan["layer"], strict=True))
+    names = dict(zip(plan["id"], plan["name"], strict=True))
+    table = table.assign(_layer=table["zone_id"].map(lambda z: order[layer_of[z]]), _k=np.arange(len(table)))
+    table = table.sort_values(["_layer", "_k"], kind="stable")  # by layer, then as the overlay orders them
+    for row in table.itertuples(index=False):
+        k = position[row.project_id]
+        areal = entries[k]["measure"] == "area"
+        layer = layer_of[row.zone_id]
+        entries[k]["overlaps"].append({
+            "layer": layer, "layer_name": PLAN_LAYERS[layer], "id": row.zone_id, "name": names.get(row.zone_id),
+            "overlap_m2": round_half_up(float(row.area_inside_m2), 2) if areal else 0.0,
+            "overlap_mu": round_half_up(float(from_square_metres(float(row.area_inside_m2), "mu")), 2)
+            if areal else 0.0,
+            "share": round_half_up(float(row.share_inside), 4),
+        })
+    if len(sites) <= HIGHLIGHT_SITES and len(table):
+        feature_geoms = dict(zip(plan["id"], plan.geometry, strict=True))
+        a = geoms[[position[p] for p in table["project_id"]]]
+        b = np.array([feature_geoms[z] for z in table["zone_id"]], dtype=object)
+        for row, geom in zip(table.itertuples(index=False), shapely.intersection(a, b), strict=True):
+            if geom is not None and not geom.is_empty:
+                pieces.append({"type": "Feature", "geometry": shapely.geometry.mapping(geom),
+                               "properties": {"site": row.project_id, "layer": layer_of[row.zone_id],
+                                              "id": row.zone_id, "name": names.get(row.zone_id)}})
     results = rules_for_sites(sites[["id", "name", "geometry"]], shipped_index(), load_rules())
     for entry, found in zip(entries, results, strict=True):
         entry["rules"] = [r.as_dict() for r in found]

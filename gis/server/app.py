@@ -154,7 +154,17 @@ class Workbench:
     async def start(self) -> None:
         """Start the analysis processes and warm them (layers and rules loaded once)."""
         self.pool = ProcessPoolExecutor(max_workers=max(1, self.config.workers), mp_context=get_context("spawn"))
-        await asyncio.gather(*(self.run(analysis.warm) for _ in range(max(1, self.config.workers))))
+        await asyncio.gather(asyncio.to_thread(self.prime),
+                             *(self.run(analysis.warm) for _ in range(max(1, self.config.workers))))
+
+    def prime(self) -> None:
+        """Build the page and the shipped layers' GeoJSON once, so that the first planner waits no longer."""
+        from gis.layers import list_layers
+        from gis.server.page import workbench_page
+
+        self._cache["page"] = workbench_page().encode("utf-8")
+        for name in list_layers():
+            self._cache[f"layer:{name}"] = _layer_geojson(name)
 
     async def stop(self) -> None:
         """Stop the analysis processes."""

@@ -84,7 +84,8 @@ def workbench_page() -> str:
 <form id="gis-upload" class="gis-row">
 <input id="gis-file" class="gis-visually-hidden" type="file" accept=".zip,.geojson,.json,.kml,.gpkg,.csv,.xlsx,.fgb"
  aria-label="选址文件"><label for="gis-file" class="gis-file-button">选择文件</label>
-<span id="gis-file-name" class="gis-hint">未选择文件（zip 压缩的 Shapefile、GeoJSON、KML、GeoPackage、CSV/XLSX 坐标表）</span>
+<span id="gis-file-name" class="gis-hint">未选择文件（zip 压缩的 Shapefile、GeoJSON、KML、GeoPackage、
+CSV/XLSX 坐标表）</span>
 <label>坐标系 <select id="gis-crs">{options}</select></label>
 <label>编码 <select id="gis-encoding">{enc}</select></label>
 <button type="submit">上传并分析</button></form>

@@ -69,9 +69,10 @@
   layerControl.addOverlay(drawn, "我的选址");
   layerControl.addOverlay(highlight, "占用部分（高亮）");
 
-  async function layerGeoJSON(name) {
+  function layerGeoJSON(name) {  // one request per layer, shared by every caller (the promise is kept)
     if (!state.layerData[name]) {
-      state.layerData[name] = (await api("/api/layers/" + encodeURIComponent(name))).json();
+      state.layerData[name] = api("/api/layers/" + encodeURIComponent(name)).then((r) => r.json());
+      state.layerData[name].catch(() => { delete state.layerData[name]; });
     }
     return state.layerData[name];
   }
@@ -459,12 +460,15 @@
     const maps = await (await api("/api/maps")).json();
     state.maps = maps.maps;
     state.background = maps.background;
+    const first = state.maps.find((m) => m.name === "zhenan") || state.maps[0];
+    const sites = listSites();  // the 项目库 and every layer the first scheme draws, fetched at once
+    await Promise.all(["coast", "districts", ...first.layers.map((l) => l.source)].map(layerGeoJSON));
     await background();
     const select = $("#gis-scheme");
     select.replaceChildren(...state.maps.map((m) => el("option", { value: m.name }, m.title)));
-    await showScheme(state.maps.find((m) => m.name === "zhenan") ? "zhenan" : state.maps[0].name);
+    await showScheme(first.name);
     select.value = state.scheme.name;
-    await listSites();
+    await sites;
     showResult(null);
     window.gisWorkbench.ready = true;
     document.body.dataset.ready = "1";
