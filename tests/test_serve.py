@@ -598,12 +598,20 @@ def test_off_loopback_without_accounts_refuses_to_start(tmp_path):
     assert len(lines) == 1 and "account" in lines[0] and "Traceback" not in r.stderr
 
 
-def test_off_loopback_with_accounts_starts(tmp_path):
+def test_off_loopback_with_accounts_starts_and_stops_serving_when_the_last_goes(tmp_path):
     data = tmp_path / "data"
     add_user(data, "planner", "pw-1234567")
     s = Server(data, extra=["--host", "0.0.0.0"]).start()
     try:
         assert httpx.get(s.url + "/api/sites").status_code == 401
+        subprocess.run([gis_command(), "user", "remove", "planner", "--data", str(data)], check=True,
+                       capture_output=True, timeout=120)
+        with httpx.Client(base_url=s.url, timeout=60) as c:
+            while c.get("/api/health").json()["accounts"]:  # wait on state: the server has seen the removal
+                pass
+            r = c.get("/api/sites")
+            assert r.status_code == 503 and "尚无账户" in r.json()["error"]  # never open beyond loopback
+            assert c.get("/").status_code == 503
     finally:
         s.stop()
 
@@ -666,6 +674,45 @@ def test_repeated_failures_lock_out_the_account_then_the_client(tmp_path):
         with sqlite3.connect(data / "gis-workbench.sqlite") as db:
             results = db.execute("SELECT target, result FROM audit WHERE action = 'login'").fetchall()
         assert ("victim", "locked") in results and ("planner", "ok") in results
+    finally:
+        s.stop()
+
+
+def test_sessions_end_on_the_server_at_logout_removal_and_new_password(tmp_path):
+    data = tmp_path / "data"
+    add_user(data, "reader", "first-password")
+    add_user(data, "colleague", "another-password")
+    s = Server(data).start()
+    try:
+        def login(password: str) -> tuple[dict, str]:
+            with s.client() as c:
+                r = c.post("/api/login", json={"name": "reader", "password": password})
+                assert r.status_code == 200, r.text
+                return dict(c.cookies), r.json()["csrf_token"]
+
+        def sites(cookies: dict) -> int:
+            with httpx.Client(base_url=s.url, cookies=cookies, timeout=60) as c:
+                return c.get("/api/sites").status_code
+
+        copied, token = login("first-password")
+        assert sites(copied) == 200
+        with httpx.Client(base_url=s.url, cookies=copied, timeout=60) as c:  # log out with the cookie …
+            assert c.post("/api/logout", headers={"X-CSRF-Token": token}).status_code == 200
+        assert sites(copied) == 401  # … and a copy of it kept from before is worth nothing
+        kept, _ = login("first-password")
+        add_user(data, "reader", "second-password")  # a new password ends the old sessions
+        assert sites(kept) == 401
+        kept, _ = login("second-password")
+        assert sites(kept) == 200
+        subprocess.run([gis_command(), "user", "remove", "reader", "--data", str(data)], check=True,
+                       capture_output=True, timeout=120)
+        assert sites(kept) == 401  # the account is gone, and with it its sessions
+        # HTTP Basic reads (QGIS), but never writes: a browser would replay it on its own
+        add_user(data, "qgis", "basic-only-2026")
+        auth = ("qgis", "basic-only-2026")
+        assert httpx.get(s.url + "/collections", auth=auth).status_code == 200
+        r = httpx.post(s.url + "/api/sites", auth=auth, json={"name": "经 Basic", "geometry": collection(SITE)})
+        assert r.status_code == 401
     finally:
         s.stop()
 

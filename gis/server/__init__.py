@@ -57,7 +57,7 @@ def app_from_env():
     config = ServerConfig(data=Path(raw["data"]), store=raw.get("store"),
                           profile=Path(raw["profile"]) if raw.get("profile") else None,
                           workers=int(raw.get("workers", 2)), secure_cookies=bool(raw.get("secure_cookies")),
-                          max_upload_bytes=int(raw.get("max_upload_bytes")))
+                          max_upload_bytes=int(raw.get("max_upload_bytes")), public=bool(raw.get("public")))
     return create_app(config)
 
 
@@ -99,7 +99,8 @@ def serve(config: ServerConfig, *, host: str = "127.0.0.1", port: int = 8000, pr
     os.environ[_CONFIG_ENV] = json.dumps({"data": str(config.data), "store": config.store,
                                           "profile": str(config.profile) if config.profile else None,
                                           "workers": config.workers, "secure_cookies": config.secure_cookies,
-                                          "max_upload_bytes": config.max_upload_bytes})
+                                          "max_upload_bytes": config.max_upload_bytes,
+                                          "public": not is_loopback(host)})
     print(f"gis serve: http://{host if ':' not in host else f'[{host}]'}:{port}/ "
           f"(store: {store.description}; {'accounts' if store.has_users() else 'no accounts, loopback only'})",
           flush=True)

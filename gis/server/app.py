@@ -22,8 +22,9 @@ Routes (JSON unless said; the page uses only these, and ``/docs`` lists them):
 ==========================================  =====================================================
 
 Security: once any account exists, every call but health, session and login
-needs a session (or HTTP Basic credentials, for OGC clients such as QGIS), and
-every writing request the CSRF token in ``X-CSRF-Token``. CPU-bound work runs
+needs a session (or, to read, HTTP Basic credentials, for OGC clients such as
+QGIS), and every writing request the CSRF token in ``X-CSRF-Token``. Logins are
+kept by the store: logout, removing the account or a new password ends them. CPU-bound work runs
 in a process pool, so one long analysis does not stall other planners. Every
 analysis, save, rename, delete, export and login is written to the audit log.
 """
@@ -84,6 +85,8 @@ class ServerConfig:
     workers: int = 2
     secure_cookies: bool = False
     max_upload_bytes: int = MAX_UPLOAD_BYTES
+    #: Listening beyond loopback: then the server answers nothing but health while no account exists.
+    public: bool = False
     extra: dict = field(default_factory=dict)
 
 
@@ -250,6 +253,9 @@ async def login(request: Request) -> Response:
         raise HTTPProblem(401, "用户名或密码错误")
     await bench.db(bench.store.clear_failures, name)
     request.state.session = bench.sessions.new(name)  # a new session and a new CSRF token at login
+    now = time.time()
+    await bench.db(partial(bench.store.end_session, "", expired_before=now - bench.sessions.max_age))
+    await bench.db(bench.store.add_session, request.state.session.sid, name, now)
     await _audit(request, "login", name, "ok")
     return JSONResponse({"user": name, "csrf_token": request.state.session.csrf})
 
@@ -260,6 +266,7 @@ async def logout(request: Request) -> Response:
     user = _user(request)
     if user:
         await _audit(request, "logout", user, "ok")
+        await bench.db(bench.store.end_session, request.state.session.sid)  # the cookie is worth nothing after
     request.state.session = bench.sessions.new(None)
     return JSONResponse({"user": None, "csrf_token": request.state.session.csrf})
 
@@ -632,11 +639,19 @@ def build_app(bench: Workbench) -> Starlette:
 
     async def guard(request: Request, call_next):
         session = bench.sessions.load(request.cookies.get(COOKIE))
+        if session is not None and session.user is not None:  # a login the store still knows (not ended)
+            live = await asyncio.to_thread(bench.store.session_user, session.sid,
+                                           time.time() - bench.sessions.max_age)
+            if live != session.user:
+                session = Session(user=None, csrf=session.csrf)
         request.state.session = session or bench.sessions.new(None)
         path = request.url.path
         response = None
-        if bench.accounts() and path not in OPEN_PATHS and not request.state.session.user:
-            user = await asyncio.to_thread(_basic_user, request, bench)
+        if bench.config.public and not bench.accounts() and path != "/api/health":
+            response = _problem(503, "工作台尚无账户，暂停服务：请管理员用 gis user add 创建账户")
+        elif bench.accounts() and path not in OPEN_PATHS and not request.state.session.user:
+            # HTTP Basic is for reading clients (QGIS): a browser replays it on its own, so it never writes
+            user = await asyncio.to_thread(_basic_user, request, bench) if request.method in ("GET", "HEAD") else None
             if user is None:
                 response = _problem(401, "请先登录")
                 response.headers["WWW-Authenticate"] = 'Basic realm="gis workbench", charset="UTF-8"' \

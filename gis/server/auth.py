@@ -2,10 +2,12 @@
 
 * Passwords are hashed with scrypt (``hashlib.scrypt``, a memory-hard KDF; a
   random salt each) and compared in constant time; only the hash is stored.
-* A session is a signed cookie (``itsdangerous``, keyed by a secret kept in the
-  data folder with mode 0600, shared by every worker): HttpOnly, SameSite=Strict,
-  ``Secure`` behind HTTPS. It carries the user (or none) and a CSRF token that
-  every writing request must send back in the ``X-CSRF-Token`` header.
+* A session is a signed cookie (``itsdangerous``, keyed by a secret the store
+  keeps, shared by every worker): HttpOnly, SameSite=Strict, ``Secure`` behind
+  HTTPS. It carries a CSRF token that every writing request must send back in
+  the ``X-CSRF-Token`` header and, once logged in, the user and a session id the
+  store keeps: logging out, removing the account or changing its password ends
+  the session on the server, so a copied cookie is worth nothing afterwards.
 * Failed logins are counted per account and per client in the store (so every
   worker sees them): each failure costs a delay; after :data:`LOCKOUT_FAILURES`
   within :data:`LOCKOUT_WINDOW_S` the account is locked out for that window, and
@@ -121,6 +123,7 @@ class Session:
 
     user: str | None
     csrf: str
+    sid: str | None = None
 
 
 class Sessions:
@@ -131,12 +134,12 @@ class Sessions:
         self.max_age = max_age
 
     def new(self, user: str | None = None) -> Session:
-        """Return a fresh session (a new CSRF token)."""
-        return Session(user=user, csrf=secrets.token_urlsafe(24))
+        """Return a fresh session: a new CSRF token and, for a user, a new session id (for the store to keep)."""
+        return Session(user=user, csrf=secrets.token_urlsafe(24), sid=secrets.token_urlsafe(24) if user else None)
 
     def dump(self, session: Session) -> str:
         """Return the cookie value of a session."""
-        return self._serializer.dumps({"u": session.user, "c": session.csrf})
+        return self._serializer.dumps({"u": session.user, "c": session.csrf, "s": session.sid})
 
     def load(self, value: str | None) -> Session | None:
         """Return the session a cookie value carries, or ``None`` if it is missing, forged or expired."""
@@ -148,8 +151,10 @@ class Sessions:
             return None
         if not isinstance(data, dict) or not isinstance(data.get("c"), str):
             return None
-        user = data.get("u")
-        return Session(user=user if isinstance(user, str) else None, csrf=data["c"])
+        user, sid = data.get("u"), data.get("s")
+        if not isinstance(user, str) or not isinstance(sid, str):
+            user = sid = None
+        return Session(user=user, csrf=data["c"], sid=sid)
 
     @staticmethod
     def csrf_ok(session: Session | None, header: str | None) -> bool:

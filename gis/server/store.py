@@ -66,6 +66,7 @@ CREATE TABLE IF NOT EXISTS sites (
   updated TEXT NOT NULL, geometry TEXT NOT NULL, analysis TEXT);
 CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, password TEXT NOT NULL, created TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS login_failures (name TEXT NOT NULL, client TEXT NOT NULL, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS user_sessions (id TEXT PRIMARY KEY, name TEXT NOT NULL, created REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS audit (
   id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, user TEXT, action TEXT NOT NULL, target TEXT,
   result TEXT NOT NULL, detail TEXT);
@@ -82,6 +83,8 @@ CREATE TABLE IF NOT EXISTS gis_sites (
 CREATE TABLE IF NOT EXISTS gis_users (name text PRIMARY KEY, password text NOT NULL, created text NOT NULL);
 CREATE TABLE IF NOT EXISTS gis_secret (id integer PRIMARY KEY CHECK (id = 1), secret text NOT NULL);
 CREATE TABLE IF NOT EXISTS gis_login_failures (name text NOT NULL, client text NOT NULL, at double precision NOT NULL);
+CREATE TABLE IF NOT EXISTS gis_user_sessions (
+  id text PRIMARY KEY, name text NOT NULL, created double precision NOT NULL);
 CREATE TABLE IF NOT EXISTS gis_audit (
   id bigserial PRIMARY KEY, at text NOT NULL, "user" text, action text NOT NULL, target text, result text NOT NULL,
   detail text);
@@ -99,6 +102,7 @@ class Store:
     #: Table names (the PostgreSQL store prefixes them).
     sites_table = "sites"
     users_table = "users"
+    sessions_table = "user_sessions"
     failures_table = "login_failures"
     audit_table = "audit"
     placeholder = "?"
@@ -189,17 +193,41 @@ class Store:
 
     # --- users --------------------------------------------------------------------------------------------
     def add_user(self, name: str, password_hash: str) -> None:
-        """Create an account (or replace its password)."""
+        """Create an account, or replace its password (which ends the account's sessions)."""
         with self.transaction() as cur:
+            cur.execute(self._q(f"DELETE FROM {self.sessions_table} WHERE name = ?"), (name,))
             cur.execute(self._q(f"DELETE FROM {self.users_table} WHERE name = ?"), (name,))
             cur.execute(self._q(f"INSERT INTO {self.users_table} (name, password, created) VALUES (?, ?, ?)"),
                         (name, password_hash, now()))
 
     def remove_user(self, name: str) -> bool:
-        """Remove an account; return whether there was one."""
+        """Remove an account and end its sessions; return whether there was one."""
         with self.transaction() as cur:
+            cur.execute(self._q(f"DELETE FROM {self.sessions_table} WHERE name = ?"), (name,))
             cur.execute(self._q(f"DELETE FROM {self.users_table} WHERE name = ?"), (name,))
             return cur.rowcount > 0
+
+    # --- login sessions (ended on the server at logout, account removal or a new password) -------------------
+    def add_session(self, sid: str, name: str, at: float) -> None:
+        """Remember a login session."""
+        with self.transaction() as cur:
+            cur.execute(self._q(f"INSERT INTO {self.sessions_table} (id, name, created) VALUES (?, ?, ?)"),
+                        (sid, name, at))
+
+    def session_user(self, sid: str, since: float) -> str | None:
+        """Return the account of a live session started after ``since``, or ``None``."""
+        with self.transaction() as cur:
+            cur.execute(self._q(f"SELECT s.name FROM {self.sessions_table} s JOIN {self.users_table} u ON "
+                                "u.name = s.name WHERE s.id = ? AND s.created >= ?"), (sid, since))
+            row = cur.fetchone()
+        return None if row is None else row[0]
+
+    def end_session(self, sid: str, *, expired_before: float | None = None) -> None:
+        """Forget a session (and, with ``expired_before``, every session started before then)."""
+        with self.transaction() as cur:
+            cur.execute(self._q(f"DELETE FROM {self.sessions_table} WHERE id = ?"), (sid,))
+            if expired_before is not None:
+                cur.execute(self._q(f"DELETE FROM {self.sessions_table} WHERE created < ?"), (expired_before,))
 
     def password_hash(self, name: str) -> str | None:
         """Return the stored hash of an account's password, or ``None``."""
@@ -328,6 +356,7 @@ class PostgresStore(Store):
 
     sites_table = "gis_sites"
     users_table = "gis_users"
+    sessions_table = "gis_user_sessions"
     failures_table = "gis_login_failures"
     audit_table = "gis_audit"
     placeholder = "%s"
