@@ -15,21 +15,7 @@ from gis.mapdef import MapDefinition
 from gis.maps import list_maps, load_definition, measure_folder, render_file, render_map
 from gis.safe import html_text as escape_html
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
 HOSTILE = ['<script>window.__xss=1</script>', '<img src=x onerror="window.__xss=2">', '"><svg onload="window.__xss=3">']
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "Debian's chromium is required (the README's test set-up installs it)"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def open_page(browser, path: Path):

@@ -23,9 +23,6 @@ from shapely.geometry import Polygon, box, mapping
 
 from .workbench import Server, add_user, free_port, gis_command
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 ROOT = Path(__file__).resolve().parents[1]
 PROFILE = ROOT / "profiles" / "example.toml"
 #: A site in 瓯江口 (the 浙南 platform), where zones, the platform and reclamation areas lie.
@@ -89,17 +86,6 @@ def guarded(tmp_path_factory):
     s = Server(data).start()
     yield s
     s.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "Debian's chromium is required (the README's test set-up installs it)"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 class Page:
