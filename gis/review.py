@@ -369,9 +369,18 @@ def pair_amounts(sites: np.ndarray, kinds: np.ndarray, site_size: np.ndarray, fe
         # measured side by side): this call prepares copies of its own.
         sites = shapely.transform(sites, lambda xy: xy)
         shapely.prepare(sites)
-        site_in = parallel(shapely.covers, features[a_fj], sites[a_si])       # the site lies wholly in the feature
-        # prepared sites are not shared between threads (GEOS builds their indexes lazily)
-        feat_in = ~site_in & shapely.covers(sites[a_si], features[a_fj])  # the feature lies wholly in the site
+        # One geometry can cover another only if its box holds the other's box: the exact test runs on those.
+        sb, fb = shapely.bounds(sites)[a_si], shapely.bounds(features)[a_fj]
+        site_in = np.zeros(len(areal), dtype=bool)
+        maybe = np.flatnonzero((fb[:, 0] <= sb[:, 0]) & (fb[:, 1] <= sb[:, 1]) & (fb[:, 2] >= sb[:, 2])
+                               & (fb[:, 3] >= sb[:, 3]))
+        if len(maybe):  # the site lies wholly in the feature
+            site_in[maybe] = parallel(shapely.covers, features[a_fj[maybe]], sites[a_si[maybe]])
+        feat_in = np.zeros(len(areal), dtype=bool)
+        maybe = np.flatnonzero(~site_in & (sb[:, 0] <= fb[:, 0]) & (sb[:, 1] <= fb[:, 1]) & (sb[:, 2] >= fb[:, 2])
+                               & (sb[:, 3] >= fb[:, 3]))
+        if len(maybe):  # the feature lies wholly in the site
+            feat_in[maybe] = shapely.covers(sites[a_si[maybe]], features[a_fj[maybe]])
         cut = ~site_in & ~feat_in
         out = np.zeros(len(areal))
         got = np.empty(len(areal), dtype=object)
