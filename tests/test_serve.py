@@ -243,6 +243,8 @@ def test_uploaded_gbk_shapefile_shows_chinese_names(page, tmp_path):
     headings = pg.locator("#gis-result h3").all_inner_texts()
     assert [h.split("（")[0] for h in headings] == names
     assert pg.get_attribute("#gis-status", "data-kind") == "ok"
+    notes = pg.locator("#gis-result .gis-note-line").all_inner_texts()
+    assert any("没有 .cpg 文件，按 GBK 编码读取" in n for n in notes), notes  # said in Chinese, as all the page
     assert pg.evaluate("() => window.gisWorkbench.drawn.getLayers().length") == 2
     assert not page.errors, page.errors
 
@@ -392,6 +394,23 @@ def test_analyse_answers_in_the_documented_shape(server):
     assert {o["layer"] for o in sites[0]["overlaps"]} >= {"zones"}
 
 
+def test_rule_verdicts_are_said_in_chinese_with_the_plan_named():
+    """The page shows a rule's plan by its title and the verdict's detail in Chinese, the places by name."""
+    from gis.layers import read_layer
+    from gis.server.analysis import analyse_collection
+
+    parks = read_layer("platforms")
+    inside = parks.loc[parks["id"] == "lc-park-light"].geometry.iloc[0].centroid.buffer(0.003)
+    outside = box(120.55, 28.05, 120.56, 28.06)  # in 鹿城区, mostly beyond its main platform
+    answer = analyse_collection(collection(inside, outside))
+    rules = [{r["rule"]: r for r in s["rules"]}["lc-industrial-land-in-main-platform"] for s in answer["sites"]]
+    assert [r["verdict"] for r in rules] == ["通过", "不通过"]
+    assert rules[0]["detail_zh"] == "位于鹿城区产业发展平台（主平台）内"
+    assert rules[1]["detail_zh"].startswith("不在鹿城区产业发展平台（主平台）内（仅 ")
+    assert all(r["source_text"].startswith("《鹿城区产业(工业)平台整合提升三年行动计划") and "二(七)" in r["source_text"]
+               for r in rules)
+
+
 def test_uploads_of_every_kind_read_as_gis_import_reads_them(server, tmp_path):
     import warnings
 
@@ -428,6 +447,7 @@ def test_uploads_of_every_kind_read_as_gis_import_reads_them(server, tmp_path):
     got = answer["geojson"]["features"][0]["geometry"]["coordinates"]
     assert got == pytest.approx(want, abs=1e-6) and got == pytest.approx([lon, lat], abs=2e-5)
     assert answer["sites"][0]["measure"] == "position"
+    assert answer["notes"] == ["points.csv：GCJ-02（火星坐标）已转换为 WGS84"]  # the page says it in Chinese
 
 
 def test_analysis_equals_gis_review_json(server, tmp_path):

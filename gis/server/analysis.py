@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -43,6 +44,70 @@ MAX_VERTICES = 2_000_000
 HIGHLIGHT_SITES = 500
 #: File suffixes an upload may have.
 UPLOAD_SUFFIXES = (".zip", ".geojson", ".json", ".kml", ".gpkg", ".csv", ".xlsx", ".fgb", ".shp")
+
+#: The reading notes of ``gis import`` (English, for the terminal) as the page says them: pattern → Chinese.
+_NOTES_ZH: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^(?P<f>.+?): no \.cpg; text decoded as (?P<a>\S+) \(detected from the \.dbf bytes\)$"),
+     "{f}：没有 .cpg 文件，按 {a} 编码读取（由 .dbf 的字节识别）"),
+    (re.compile(r"^(?P<f>.+?): text decoded as (?P<a>\S+) as asked, but its bytes read as (?P<b>[^;]+);.*$"),
+     "{f}：已按所选编码 {a} 读取，但其字节更像 {b}，请核对名称"),
+    (re.compile(r"^(?P<f>.+?): BD-09 coordinates converted to WGS84.*$"),
+     "{f}：百度 BD-09 坐标已转换为 WGS84（经 GCJ-02）"),
+    (re.compile(r"^(?P<f>.+?): GCJ-02 coordinates converted to WGS84.*$"), "{f}：GCJ-02（火星坐标）已转换为 WGS84"),
+    (re.compile(r"^(?P<f>.+?): Z/M coordinates dropped.*$"), "{f}：已去除 Z/M 坐标（高程不属于规划数据）"),
+    (re.compile(r"^(?P<f>.+?): the file says (?P<a>.+?); `crs` (?P<b>.+?) overrides it$"),
+     "{f}：文件声明的坐标系为 {a}，已按所选坐标系 {b} 读取"),
+    (re.compile(r"^repaired (?P<f>.+?): (?P<a>.+?) → repaired with make_valid$"), "已修复几何 {f}（{a}）"),
+)
+
+
+#: The verdict details of the plans' rules for one site (:func:`gis.rules.rules_for_sites`) as the page says them.
+_RULE_DETAILS_ZH: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^all 1 lie inside (?P<w>.+)$"), "位于{w}内"),
+    (re.compile(r"^1 of 1 outside (?P<w>.+?): .+ (?P<s>\d+%) inside$"), "不在{w}内（仅 {s} 位于其内）"),
+    (re.compile(r"^all 1 projects that name a place lie in it$"), "位于名称所指的地点内"),
+    (re.compile(r"^.+ not in (?P<w>.+)$"), "不在名称所指的{w}内"),
+)
+
+
+def chinese_rule_detail(detail: str, names: dict[str, str] | None = None) -> str:
+    """Say the detail of a site's rule verdict in Chinese (a detail of no known kind is kept, marked 说明).
+
+    ``names`` gives the features' names by id: the places a rule names are said by name.
+
+    Examples
+    --------
+    >>> chinese_rule_detail("all 1 lie inside lc-main", {"lc-main": "主平台"})
+    '位于主平台内'
+    >>> chinese_rule_detail("1 of 1 outside lc-main: 甲（s1） 40% inside")
+    '不在lc-main内（仅 40% 位于其内）'
+    """
+    names = names or {}
+    for pattern, text in _RULE_DETAILS_ZH:
+        match = pattern.match(detail)
+        if match:
+            found = match.groupdict()
+            if "w" in found:
+                found["w"] = "、".join(names.get(part, part) for part in found["w"].split("、"))
+            return text.format(**found)
+    return f"说明：{detail}"
+
+
+def chinese_note(note: str) -> str:
+    """Say a reading note in Chinese for the page (a note of no known kind is kept, marked 说明).
+
+    Examples
+    --------
+    >>> chinese_note("地块.zip: no .cpg; text decoded as GBK (detected from the .dbf bytes)")
+    '地块.zip：没有 .cpg 文件，按 GBK 编码读取（由 .dbf 的字节识别）'
+    >>> chinese_note("something else")
+    '说明：something else'
+    """
+    for pattern, text in _NOTES_ZH:
+        match = pattern.match(note)
+        if match:
+            return text.format(**match.groupdict())
+    return f"说明：{note}"
 
 
 def _frame_from_geojson(collection: dict) -> gpd.GeoDataFrame:
@@ -129,7 +194,10 @@ def _check(gdf: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
 
 def read_upload(filename: str, data: bytes, *, crs: str | None = None, encoding: str | None = None
                 ) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """Read an uploaded file as ``gis import`` does; return the sites (EPSG:4326) and the notes on reading it."""
+    """Read an uploaded file as ``gis import`` does; return the sites (EPSG:4326) and the notes on reading it.
+
+    The notes are said in Chinese (:func:`chinese_note`): the page shows them as they come.
+    """
     from gis.importing import import_file
 
     name = Path(filename or "upload").name
@@ -145,7 +213,7 @@ def read_upload(filename: str, data: bytes, *, crs: str | None = None, encoding:
                                   check=False)
     notes = [n.replace("upload" + suffix, name) for n in report.notes]
     notes.extend(f"repaired {r}" for r in report.repaired)
-    return gdf, notes
+    return gdf, [chinese_note(n) for n in notes]
 
 
 def analyse_frame(gdf: gpd.GeoDataFrame, profile: str | None = None, *, label: str = "sites") -> dict:
@@ -207,8 +275,13 @@ def analyse_frame(gdf: gpd.GeoDataFrame, profile: str | None = None, *, label: s
                                "properties": {"site": row.project_id, "layer": layer_of[row.zone_id],
                                               "id": row.zone_id, "name": names.get(row.zone_id)}})
     results = rules_for_sites(sites[["id", "name", "geometry"]], shipped_index(), load_rules())
+    from gis.plans import describe
+
     for entry, found in zip(entries, results, strict=True):
         entry["rules"] = [r.as_dict() for r in found]
+        for rule in entry["rules"]:  # for the page: the plan by its title, the verdict's detail in Chinese
+            rule["source_text"] = describe(rule["source"])
+            rule["detail_zh"] = chinese_rule_detail(rule["detail"], names)
     title = None
     if profile:
         from gis.review import review

@@ -274,7 +274,8 @@
       section.append(el("h4", {}, "规划规则"));
       section.append(site.rules.length
         ? el("ul", { class: "gis-rules" }, site.rules.map((r) => el("li", {}, verdictBadge(r.verdict), " ", r.text,
-          el("span", { class: "gis-source" }, "（" + r.source + "）"), el("div", { class: "gis-detail" }, r.detail))))
+          el("span", { class: "gis-source" }, "（" + (r.source_text || r.source) + "）"),
+          el("div", { class: "gis-detail" }, r.detail_zh || r.detail))))
         : el("p", {}, "无适用规则。"));
       if (site.constraints.length) {
         section.append(el("h4", {}, "管控图层审查"));
