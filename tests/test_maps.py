@@ -67,7 +67,7 @@ def test_every_map_renders_offline_with_legend_popups_and_tools(browser, tmp_pat
         polygons = [layer for layer in definition.layers if layer.kind == "polygon"]
         if polygons:
             page.locator("path.leaflet-interactive").last.dispatch_event("click")
-            page.wait_for_selector(".leaflet-popup-content", timeout=3000)
+            page.wait_for_selector(".leaflet-popup-content", timeout=60_000)
             popup = page.locator(".leaflet-popup-content").inner_text()
             assert "名称" in popup and ("亩" in popup or "总投资" in popup)
         assert [u for u in page.requests if not u.startswith(("file:", "data:"))] == []
@@ -125,7 +125,7 @@ def test_quick_look_map_of_a_file_is_escaped_too(browser, tmp_path, gis):
     try:
         assert page.locator("path.leaflet-interactive").count() == 6
         page.locator("path.leaflet-interactive").first.dispatch_event("click")
-        page.wait_for_selector(".leaflet-popup-content", timeout=3000)
+        page.wait_for_selector(".leaflet-popup-content", timeout=60_000)
         assert "<script>" in page.locator(".leaflet-popup-content").inner_text()
         assert page.evaluate("window.__xss") is None and page.dialogs == []
         assert [u for u in page.requests if not u.startswith(("file:", "data:"))] == []
