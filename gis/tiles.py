@@ -11,16 +11,19 @@ tile ``z/x/y`` (XYZ scheme, 256-pixel tiles, extent 4096) in milliseconds:
 
 * **Features** (MVT layer ``features``): every feature at least
   :data:`DETAIL_PX` pixels across at this zoom, clipped :data:`BUFFER` units
-  beyond the tile's edges (``shapely.clip_by_rect``), big geometries simplified
-  to half a pixel, coordinates on the tile's integer grid. Each carries its row
+  beyond the tile's edges (``shapely.clip_by_rect``), simplified to half a pixel
+  (what no screen shows: a straight edge's intermediate vertices), coordinates on
+  the tile's integer grid. Each carries its row
   number as the MVT feature id and the attributes the page styles and labels
   with: ``id``, ``name``, the class field, and the measured area ``mu`` (亩, CGCS2000
   ellipsoid, :func:`gis.geometry.polygon_area`, computed the first time a tile
   holds the feature).
 * **Cells** (MVT layer ``cells``): features smaller than that — 10⁶ parcels at
-  zoom 12 are 2 pixels each — are not dropped but summarised, by their centre,
-  in cells of :data:`CELL_PX` pixels: each cell carries the number of features
-  in it (``count``) and its commonest class. From the zoom at which a feature is
+  zoom 12 are 2 pixels each — are not dropped but shown where they are: the
+  cells of :data:`CELL_PX` pixels that hold a small feature's centre, as one MVT
+  feature a tile (a MultiPolygon of the runs of such cells along each row;
+  ``count``: the features it summarises), so that a browser fills one path a
+  tile rather than thousands of little squares. From the zoom at which a feature is
   :data:`DETAIL_PX` pixels across (:attr:`TiledLayer.detail_zoom` for the median
   feature), it is drawn as itself; clicking anywhere answers the feature under the
   pointer at every zoom (:meth:`TiledLayer.feature_at`), exact geometry and area.
@@ -64,8 +67,8 @@ CELL_PX = 4
 MAX_ZOOM = 16
 #: Zooms up to which a tile looks only among the features drawn there (a second STRtree).
 COARSE_ZOOM = 12
-#: Geometries with more vertices than this are simplified to half a pixel in a tile.
-SIMPLIFY_VERTICES = 64
+#: Geometries are simplified to this many tile units in a tile (half a pixel).
+SIMPLIFY_UNITS = EXTENT / TILE_PX / 2
 #: Fields whose values colour the features (the first one a layer has), besides a map definition's.
 CLASS_FIELDS = ("land_use", "DLBM", "dlbm", "地类编码", "地类", "class", "role", "status", "type")
 #: Fields taken as a feature's name (the first one a layer has).
@@ -413,11 +416,8 @@ class TiledLayer:
         self.class_field = class_field if class_field in self.frame.columns else _first_field(
             self.frame.assign(geometry=None), CLASS_FIELDS)
         self.classes = _text(self.frame[self.class_field]) if self.class_field else None
-        codes, uniques = pd.factorize(pd.Series(self.classes if self.classes is not None else np.zeros(n)),
-                                      use_na_sentinel=True)
-        self._class_code = np.where(codes < 0, len(uniques), codes)
-        self._class_values = np.array([*map(str, uniques), None], dtype=object) if self.classes is not None \
-            else np.array([None, None], dtype=object)
+        self._class_values = [str(v) for v in pd.unique(pd.Series(self.classes).dropna())] \
+            if self.classes is not None else []
         kinds = shapely.get_type_id(self.geoms)
         self.polygonal = np.isin(kinds, POLYGON_TYPES)
         self.points = np.isin(kinds, POINT_TYPES)
@@ -479,12 +479,10 @@ class TiledLayer:
                 "bounds": [west, south, east, north], "center": [(west + east) / 2, (south + north) / 2,
                                                                  max(0, self.detail_zoom - 2)],
                 "features": len(self), "class_field": self.class_field,
-                "classes": [v for v in self._class_values if v is not None][:200],
+                "classes": self._class_values[:200],
                 "detail_zoom": self.detail_zoom, "detail_px": DETAIL_PX, "cell_px": CELL_PX,
                 "vector_layers": [{"id": "features", "fields": fields, "minzoom": 0, "maxzoom": MAX_ZOOM},
-                                  {"id": "cells", "fields": {"count": "Number",
-                                                             **({self.class_field: "String"} if self.class_field
-                                                                else {})},
+                                  {"id": "cells", "fields": {"count": "Number（其中汇总的要素数）"},
                                    "minzoom": 0, "maxzoom": MAX_ZOOM}]}
 
     def tile(self, z: int, x: int, y: int) -> bytes:
@@ -519,9 +517,7 @@ class TiledLayer:
             return np.column_stack([(mx * n - x) * EXTENT, (my * n - y) * EXTENT])
 
         geoms = shapely.transform(self.geoms[rows], to_tile)
-        big = shapely.get_num_coordinates(geoms) > SIMPLIFY_VERTICES
-        if big.any():
-            geoms[big] = shapely.simplify(geoms[big], EXTENT / TILE_PX / 2, preserve_topology=True)
+        geoms = shapely.simplify(geoms, SIMPLIFY_UNITS, preserve_topology=True)
         b = shapely.bounds(geoms)
         lo, hi = -BUFFER, EXTENT + BUFFER
         crossing = (b[:, 0] < lo) | (b[:, 1] < lo) | (b[:, 2] > hi) | (b[:, 3] > hi)
@@ -551,19 +547,18 @@ class TiledLayer:
         cx = np.clip(((self._cx[rows] * n - x) * _CELLS).astype(np.int64), 0, _CELLS - 1)
         cy = np.clip(((self._cy[rows] * n - y) * _CELLS).astype(np.int64), 0, _CELLS - 1)
         cell = cy * _CELLS + cx
-        k = len(self._class_values)
-        counts = np.bincount(cell * k + self._class_code[rows], minlength=_CELLS * _CELLS * k).reshape(-1, k)
-        total = counts.sum(axis=1)
-        used = np.flatnonzero(total)
-        commonest = counts[used].argmax(axis=1)
+        total = np.bincount(cell, minlength=_CELLS * _CELLS)
+        used = total > 0
+        # Runs of used cells along a row become one rectangle; all of a tile's rectangles, one feature.
+        edge = np.diff(np.concatenate([np.zeros((_CELLS, 1), bool), used.reshape(_CELLS, _CELLS),
+                                       np.zeros((_CELLS, 1), bool)], axis=1).astype(np.int8), axis=1)
+        row, col0 = np.nonzero(edge == 1)
+        _, col1 = np.nonzero(edge == -1)
         size = EXTENT / _CELLS
-        col, row = used % _CELLS, used // _CELLS
-        boxes = shapely.box(col * size, row * size, (col + 1) * size, (row + 1) * size)
-        columns: dict[str, np.ndarray] = {"count": total[used].astype(object)}
-        if self.class_field:
-            columns[self.class_field] = self._class_values[commonest]
-        _add_layer(tile, "cells", boxes, used, columns)
-        return len(rows), len(used)
+        runs = shapely.box(col0 * size, row * size, col1 * size, (row + 1) * size)
+        _add_layer(tile, "cells", np.array([shapely.multipolygons(runs)], dtype=object), np.array([0]),
+                   {"count": np.array([len(rows)], dtype=object)})
+        return len(rows), int(used.sum())
 
     # --- queries -------------------------------------------------------------------------------------------
     def feature_at(self, lon: float, lat: float, z: int = MAX_ZOOM) -> int | None:

@@ -112,7 +112,7 @@ def test_small_features_are_summarised_in_cells_never_dropped(block, layer):
     z = layer.detail_zoom - 3  # each parcel ~1 pixel
     x, y = tile_at(*block.geometry.iloc[0].centroid.coords[0], z)
     tiles = [(z, tx, ty) for tx in (x - 1, x, x + 1) for ty in (y - 1, y, y + 1)]
-    counted = 0
+    counted = checked = 0
     for t in tiles:
         data, stats = layer.tile_with_stats(*t)
         if not data:
@@ -120,14 +120,32 @@ def test_small_features_are_summarised_in_cells_never_dropped(block, layer):
         decoded = decode(data)
         assert "features" not in decoded
         cells = decoded["cells"]["features"]
-        assert sum(c["properties"]["count"] for c in cells) == stats.summarised
-        assert all(c["properties"]["land_use"] in set(block["land_use"]) for c in cells)
+        assert len(cells) == 1 and cells[0]["properties"] == {"count": stats.summarised}  # one feature a tile
+        # its parts are runs of whole cells along a row; together they cover exactly the cells used
         size = EXTENT * CELL_PX // 256
-        for c in cells[:20]:
-            xs, ys = zip(*c["geometry"]["coordinates"][0], strict=True)
-            assert max(xs) - min(xs) == size and max(ys) - min(ys) == size
+        geometry = cells[0]["geometry"]
+        parts = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+        covered = 0
+        for part in parts:
+            xs, ys = zip(*part[0], strict=True)
+            assert len(part) == 1 and max(ys) - min(ys) == size and min(ys) % size == 0
+            assert (max(xs) - min(xs)) % size == 0 and min(xs) % size == 0
+            covered += (max(xs) - min(xs)) // size
+        assert covered == stats.cells
+        # the cells hold every summarised parcel's centre (of its box in Web Mercator)
+        for row in block.index[:300]:
+            west, south, east, north = block.geometry.iloc[row].bounds
+            (x0, x1), (y1, y0) = mercator([west, east], [south, north])
+            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+            n = 2 ** z
+            if int(cx * n) == t[1] and int(cy * n) == t[2]:
+                px, py = (cx * n - t[1]) * EXTENT, (cy * n - t[2]) * EXTENT
+                assert any(min(xs) <= px <= max(xs) and min(ys) <= py <= max(ys)
+                           for xs, ys in (zip(*part[0], strict=True) for part in parts)), row
+                checked += 1
         counted += stats.summarised
     assert counted == len(block)  # every parcel is in exactly one cell of the zoom
+    assert checked == 300
     assert layer.metadata()["detail_zoom"] == layer.detail_zoom
     px = (mercator(block.total_bounds[2], 0)[0] - mercator(block.total_bounds[0], 0)[0]) * 256 * 2 ** z
     assert px > 10  # the block is several pixels across: shown, by cells

@@ -5,7 +5,7 @@ Routes (JSON unless said; the page uses only these, and ``/docs`` lists them):
 ==========================================  =====================================================
 ``GET /``                                   the workbench page (or the OGC API landing page as JSON)
 ``GET /maps/{name}.html``                   a plan map of ``maps/`` (the same page as ``gis map``)
-``GET /api/health``                         ``{"status": "ok", …}`` — open to all
+``GET /api/health``                         ``{"status": "ok", …, "tiles": {"warming"}}`` — open to all
 ``GET /api/session``                        ``{"user", "csrf_token", "accounts", "profile"}``
 ``POST /api/login`` · ``POST /api/logout``  ``{"name", "password"}``; sets / clears the session cookie
 ``GET /api/maps``                           the map definitions (schemes, layers, classes, styles)
@@ -234,7 +234,8 @@ async def health(request: Request) -> Response:
     """``GET /api/health``: the server answers (open to everyone)."""
     bench = _bench(request)
     return JSONResponse({"status": "ok", "version": __version__, "store": bench.store.description,
-                         "profile": bench.profile_title, "accounts": bench.accounts()})
+                         "profile": bench.profile_title, "accounts": bench.accounts(),
+                         "tiles": {"layers": len(bench.tiles.layers), "warming": bench.tiles.warming}})
 
 
 async def session_info(request: Request) -> Response:

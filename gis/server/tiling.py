@@ -15,6 +15,10 @@ analysis) holds the layers as :class:`gis.tiles.TiledLayer`:
 The server process keeps encoded tiles in a bounded LRU cache
 (:class:`TileService`, :data:`CACHE_BYTES`), asks the worker once for a tile that
 several planners want at the same moment, and answers an empty tile with 204.
+A ``--layer``'s overview tiles (zooms up to :data:`START_ZOOM`) are cut before the
+server answers; the next zooms, up to one beyond the zoom where its features are
+drawn as themselves, are cut in the background after (:data:`WARM_TILES`), one tile
+at a time so that a planner's request never waits behind more than one of them.
 """
 
 from __future__ import annotations
@@ -40,6 +44,12 @@ UPLOAD_TTL_S = 2 * 3600
 UPLOADS_KEPT = 8
 #: Bytes of encoded tiles the server process keeps.
 CACHE_BYTES = 256 * 1024 * 1024
+#: A ``--layer``'s tiles up to this zoom are cut at start, before the server answers (the overview:
+#: each of these tiles summarises the most features).
+START_ZOOM = 12
+#: After start, tiles from ``START_ZOOM + 1`` to one zoom beyond the layer's detail zoom are cut in the
+#: background, at most this many a layer, and no more than three quarters of the cache holds.
+WARM_TILES = 6000
 #: Names ``--layer`` accepts: letters (Chinese too), digits, ``_`` and ``-``.
 LAYER_NAME = re.compile(r"^[^\W][\w-]{0,63}$")
 _UPLOAD = re.compile(r"^upload-([0-9a-f]{32})$")
@@ -159,8 +169,9 @@ def save_upload(sites, folder: str | os.PathLike[str], label: str) -> dict:
     name = f"upload-{secrets.token_hex(16)}"
     columns = ["id", "name", *[c for c in sites.columns if c not in ("id", "name", sites.geometry.name)]]
     frame = sites[[*columns[:POPUP_FIELDS], sites.geometry.name]]
-    frame = frame.assign(**{c: frame[c].astype(str) for c in frame.columns
-                            if c != frame.geometry.name and frame[c].dtype == object})
+    text = {c: [None if v is None or v != v else str(v) for v in frame[c]] for c in frame.columns
+            if c != frame.geometry.name and frame[c].dtype == object}  # mixed objects as text (NaN stays empty)
+    frame = frame.assign(**text)
     partial = folder / f".{name}.parquet.part"
     frame.to_parquet(partial)
     partial.replace(folder / f"{name}.parquet")
@@ -190,15 +201,61 @@ class TileService:
         self._cache: OrderedDict[tuple, bytes] = OrderedDict()
         self._size = 0
         self._inflight: dict[tuple, asyncio.Future] = {}
+        self.warming = False
+        self._warm_task: asyncio.Task | None = None
+        self._meta: dict[str, dict] = {}  # the --layer layers' metadata, asked once at start (files read once)
 
     async def start(self) -> None:
-        """Start the tile worker and wait until it has read the ``--layer`` files."""
+        """Start the tile worker, wait until it has read the ``--layer`` files and cut their overview tiles."""
         self.pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), initializer=init_worker,
                                         initargs=(self.layers, str(self.folder)))
         await self._run(ready)
+        metas = {name: await self.metadata(name) for name in self.layers}
+        self._meta.update(metas)
+        for name, meta in metas.items():
+            started = time.perf_counter()
+            count = await self._cut(name, meta["bounds"], range(0, START_ZOOM + 1), None)
+            _say(f"layer {name}: {count} overview tiles (zoom 0–{START_ZOOM}) cut in "
+                 f"{time.perf_counter() - started:.1f} s")
+        if metas:
+            self.warming = True
+            self._warm_task = asyncio.get_running_loop().create_task(self._warm(metas))
+
+    async def _cut(self, name: str, bounds, zooms, budget: int | None) -> int:
+        from gis.tiles import tile_at
+
+        west, south, east, north = bounds
+        count = 0
+        for z in zooms:
+            x0, y0 = tile_at(west, north, z)
+            x1, y1 = tile_at(east, south, z)
+            for x in range(x0, x1 + 1):
+                for y in range(y0, y1 + 1):
+                    if budget is not None and (count >= budget or self._size > 0.75 * self.cache_bytes):
+                        return count
+                    await self.tile(name, z, x, y)
+                    count += 1
+        return count
+
+    async def _warm(self, metas: dict[str, dict]) -> None:
+        from gis.tiles import MAX_ZOOM
+
+        try:
+            for name, meta in metas.items():
+                started = time.perf_counter()
+                zooms = range(START_ZOOM + 1, max(START_ZOOM, min(MAX_ZOOM, meta["detail_zoom"] + 1)) + 1)
+                count = await self._cut(name, meta["bounds"], zooms, WARM_TILES)
+                _say(f"layer {name}: {count} more tiles (zoom {zooms.start}–{zooms.stop - 1}) cut in the background "
+                     f"in {time.perf_counter() - started:.1f} s")
+        except Exception as exc:  # a failed warm-up leaves tiles to be cut on demand
+            _say(f"cutting tiles in the background stopped: {exc}")
+        finally:
+            self.warming = False
 
     def stop(self) -> None:
         """Stop the tile worker."""
+        if self._warm_task is not None:
+            self._warm_task.cancel()
         if self.pool is not None:
             self.pool.shutdown(wait=False, cancel_futures=True)
 
@@ -247,7 +304,9 @@ class TileService:
         return data
 
     async def metadata(self, name: str) -> dict:
-        """Return a layer's TileJSON-like metadata (from the worker)."""
+        """Return a layer's TileJSON-like metadata (a ``--layer``'s kept from the start, others from the worker)."""
+        if name in self._meta:
+            return dict(self._meta[name])
         return await self._run(metadata, name)
 
     async def feature_at(self, name: str, lon: float, lat: float, z: int) -> dict | None:

@@ -174,7 +174,7 @@
     if (!spec) return { field: null, colour: () => NEUTRAL.fill, cell: () => NEUTRAL.cell, stroke: NEUTRAL.stroke };
     const colours = Object.fromEntries(spec.classes.map((c) => [c.value, c.colour]));
     const pick = (f, a) => rgba(colours[String(f.props[spec.class_field])] || "#666666", a);
-    return { field: spec.class_field, colour: (z, f) => pick(f, spec.fill_opacity), cell: (z, f) => pick(f, 0.6),
+    return { field: spec.class_field, colour: (z, f) => pick(f, spec.fill_opacity), cell: () => "rgba(102,102,102,0.45)",
              stroke: "#555555" };
   }
 
@@ -208,7 +208,7 @@
       el("span", { class: "gis-swatch", style: "background:" + NEUTRAL.stroke }),
       title + " · " + fmt(meta.features, 0) + " 个要素（矢量切片）");
     const note = el("div", { class: "gis-tiled-note" }, "缩放 " + meta.detail_zoom + " 级起逐个显示；更小比例尺下，小于 " +
-      meta.detail_px + " 像素的要素按 " + meta.cell_px + " 像素格汇总（每格取数量最多的类别）。点击查看属性与量算面积。");
+      meta.detail_px + " 像素的要素以其所在的 " + meta.cell_px + " 像素格示出（不分类别）。点击查看属性与量算面积。");
     const entry = { name, meta, layer, item, note, title, drawn: 0, first: null };
     layer.on("loading", () => { item.dataset.loading = "1"; });
     layer.on("load", () => {
@@ -282,12 +282,9 @@
     }
   });
 
-  async function bigLayers() {
+  async function bigLayers() {  // the --layer layers and their TileJSON, fetched at once
     const listed = (await (await api("/api/layers")).json()).layers.filter((l) => l.big);
-    for (const l of listed) {
-      const meta = await (await api(l.tiles)).json();
-      addTiled(l.name, meta, l.name);
-    }
+    return Promise.all(listed.map(async (l) => [l, await (await api(l.tiles)).json()]));
   }
 
   // --- search ------------------------------------------------------------------------------------------
@@ -603,14 +600,16 @@
     state.maps = maps.maps;
     state.background = maps.background;
     const first = state.maps.find((m) => m.name === "zhenan") || state.maps[0];
-    const sites = listSites();  // the 项目库 and every layer the first scheme draws, fetched at once
+    const sites = listSites();  // the 项目库, the big layers and every layer the first scheme draws, fetched at once
+    map.setView(first.view.center, first.view.zoom);  // the first scheme's view: big layers' tiles load meanwhile
+    const big = bigLayers().then((listed) => { for (const [l, meta] of listed) addTiled(l.name, meta, l.name); });
     await Promise.all(["coast", "districts", ...first.layers.map((l) => l.source)].map(layerGeoJSON));
     await background();
     const select = $("#gis-scheme");
     select.replaceChildren(...state.maps.map((m) => el("option", { value: m.name }, m.title)));
     await showScheme(first.name);
     select.value = state.scheme.name;
-    await bigLayers();
+    await big;
     await sites;
     showResult(null);
     window.gisWorkbench.ready = true;
