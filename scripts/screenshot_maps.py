@@ -212,6 +212,8 @@ def tiles(tmp: Path, n: int = 1_000_000) -> None:
             page.mouse.click(*xy)
             page.wait_for_selector(".gis-tiled-popup", timeout=120_000)
             page.wait_for_selector(drawn, state="attached", timeout=600_000)
+            page.wait_for_function("""() => { const popup = document.querySelector('.leaflet-popup');
+                return popup && getComputedStyle(popup).opacity === '1'; }""", timeout=60_000)  # faded in
             close = DOCS / "tiles-parcels.png"
             page.screenshot(path=str(close))
             browser.close()
