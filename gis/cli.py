@@ -307,13 +307,20 @@ def cmd_review(args: argparse.Namespace) -> int:
     return 0
 
 
+def _layer_spec(text: str) -> tuple[str, str]:
+    name, sep, path = text.partition("=")
+    if not sep or not name.strip() or not path.strip():
+        raise argparse.ArgumentTypeError(f"{text!r}: write NAME=FILE, e.g. --layer 地类图斑=dltb.gpkg")
+    return name.strip(), path.strip()
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """``gis serve``: the planner's workbench in the browser."""
     from gis.server import ServerConfig, serve
 
     config = ServerConfig(data=Path(args.data), store=args.store, profile=Path(args.profile) if args.profile else None,
                           workers=args.analysis_workers, secure_cookies=args.secure_cookies,
-                          max_upload_bytes=args.max_upload_mb * 1024 * 1024)
+                          max_upload_bytes=args.max_upload_mb * 1024 * 1024, layers=dict(args.layer or []))
     serve(config, host=args.host, port=args.port, processes=args.workers, forwarded=args.forwarded)
     return 0
 
@@ -649,6 +656,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--secure-cookies", action="store_true", help="mark the session cookie Secure (behind HTTPS)")
     p.add_argument("--forwarded", action="store_true",
                    help="trust X-Forwarded-For/-Proto from a reverse proxy on this machine")
+    p.add_argument("--layer", action="append", type=_layer_spec, metavar="NAME=FILE",
+                   help="a big layer drawn from vector tiles, e.g. 地类图斑=dltb.gpkg (repeatable; read at start)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("user", help="accounts of the workbench: add (password on standard input), remove, list")

@@ -537,6 +537,9 @@ SIMPLIFY_ABOVE = 5_000
 DISPLAY_VERTICES = 400_000
 #: Properties a quick-look popup shows at most.
 POPUP_FIELDS = 12
+#: Features a static quick-look page draws at most (one Leaflet element each: 10⁵ opens in ~5 s);
+#: beyond, the workbench serves the layer as vector tiles (``gis serve --layer NAME=FILE``).
+QUICK_LOOK_MAX = 100_000
 _METRES_PER_DEGREE = 111_000
 
 
@@ -591,10 +594,14 @@ def render_file(gdf: gpd.GeoDataFrame, *, title: str, basemap: str = "none", tia
     :data:`SIMPLIFY_ABOVE` features or :data:`DISPLAY_VERTICES` vertices the
     geometry is simplified for display (topology-preserving, from ~1 m) and the
     map says so. A coordinate that is not a number, or a feature across ±180°,
-    is refused; a geometry collection is drawn by its polygons (or lines, or points).
+    is refused; a geometry collection is drawn by its polygons (or lines, or points). A layer of
+    more than :data:`QUICK_LOOK_MAX` features is refused (the workbench draws it from vector tiles).
     """
     if gdf.crs is None:
         raise InputError(f"{title} has no CRS")
+    if len(gdf) > QUICK_LOOK_MAX:
+        raise InputError(f"{title} has {len(gdf):,} features; a quick-look page draws at most {QUICK_LOOK_MAX:,} "
+                         f"(one element each): show it as vector tiles with gis serve --layer NAME=FILE")
     gdf = gdf.to_crs(LAYER_CRS)
     present = ~(shapely.is_missing(np.asarray(gdf.geometry.values, dtype=object))
                 | shapely.is_empty(np.asarray(gdf.geometry.values, dtype=object)))

@@ -1,6 +1,6 @@
 """Pictures of what planners open, for the README (``docs/*.png``): web maps, printed figures, QGIS, the workbook.
 
-    python scripts/screenshot_maps.py [maps] [figures] [qgis] [workbook] [workbench]    # default: all five
+    python scripts/screenshot_maps.py [maps] [figures] [qgis] [workbook] [workbench] [tiles]   # default: all
 
 * ``maps`` — every map definition rendered offline, opened in headless Chromium
   (``/usr/bin/chromium``) at 1100 × 760, saved as ``docs/map-NAME.png``;
@@ -13,7 +13,10 @@
   the top of its first page and of the 围垦面积 sheet's page as ``docs/workbook-*.png`` (poppler's
   pdftoppm, 150 dpi);
 * ``workbench`` — ``gis serve --profile profiles/example.toml`` on a free loopback port, a site
-  drawn by mouse in 瓯江口 in Chromium, the page with its analysis as ``docs/workbench.png``.
+  drawn by mouse in 瓯江口 in Chromium, the page with its analysis as ``docs/workbench.png``;
+* ``tiles`` — ``gis serve --layer 地类图斑=FILE`` with 10⁶ synthetic parcels (GeoParquet), the page's
+  first view (zoom 12: small parcels summarised in cells) as ``docs/tiles-overview.png`` and a
+  closer view with a parcel clicked (attributes, 亩) as ``docs/tiles-parcels.png``.
 
 Everything runs offline.
 """
@@ -161,9 +164,70 @@ def workbench(tmp: Path) -> None:
         server.wait(timeout=60)
 
 
+def tiles(tmp: Path, n: int = 1_000_000) -> None:
+    import socket
+    import time
+
+    import httpx
+    from playwright.sync_api import sync_playwright
+
+    from gis.synthetic import parcels
+
+    gdf = parcels(n, seed=4)
+    gdf["name"] = [f"图斑{i}" for i in range(len(gdf))]
+    path = tmp / "dltb.parquet"
+    gdf.to_parquet(path)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([str(Path(sys.executable).with_name("gis")), "serve", "--port", str(port), "--data",
+                               str(tmp / "data"), "--layer", f"地类图斑={path}"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        while True:  # wait on state: the server answers (after reading the layer and cutting its overview)
+            if server.poll() is not None:
+                raise SystemExit(f"gis serve --layer stopped (exit {server.returncode})")
+            try:
+                if httpx.get(url + "/api/health", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS, headless=True)
+            page = browser.new_page(viewport={"width": 1400, "height": 860})
+            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(url) else r.abort())
+            page.goto(url + "/")
+            drawn = '[data-tiled-layer="地类图斑"][data-loading="0"]:not([data-drawn="0"])'
+            page.wait_for_selector('body[data-ready="1"]', state="attached", timeout=600_000)
+            page.wait_for_selector(drawn, state="attached", timeout=600_000)
+            overview = DOCS / "tiles-overview.png"
+            page.screenshot(path=str(overview))
+            point = gdf.geometry.iloc[n // 2 + 100].representative_point()
+            page.evaluate("([y, x]) => window.gisWorkbench.redraw((m) => m.setView([y, x], 16, {animate: false}))",
+                          [point.y, point.x])
+            xy = page.evaluate("""([y, x]) => { const pt = window.gisWorkbench.map.latLngToContainerPoint([y, x]);
+                const box = document.getElementById('gis-map').getBoundingClientRect();
+                return [pt.x + box.left, pt.y + box.top]; }""", [point.y, point.x])
+            page.mouse.click(*xy)
+            page.wait_for_selector(".gis-tiled-popup", timeout=120_000)
+            page.wait_for_selector(drawn, state="attached", timeout=600_000)
+            page.wait_for_function("""() => { const popup = document.querySelector('.leaflet-popup');
+                return popup && getComputedStyle(popup).opacity === '1'; }""", timeout=60_000)  # faded in
+            close = DOCS / "tiles-parcels.png"
+            page.screenshot(path=str(close))
+            browser.close()
+        _wrote(overview)
+        _wrote(close)
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=60)
+
+
 def main(parts: list[str]) -> None:
     DOCS.mkdir(exist_ok=True)
-    steps = {"maps": maps, "figures": figures, "qgis": qgis, "workbook": workbook, "workbench": workbench}
+    steps = {"maps": maps, "figures": figures, "qgis": qgis, "workbook": workbook, "workbench": workbench,
+             "tiles": tiles}
     for part in parts or list(steps):
         with tempfile.TemporaryDirectory() as tmp:
             steps[part](Path(tmp))

@@ -206,6 +206,20 @@ def test_large_layer_quick_look_is_small_drawn_and_says_simplified(browser, tmp_
         page.close()
 
 
+def test_quick_look_refuses_beyond_its_limit_and_points_to_the_workbench(gis, tmp_path, monkeypatch):
+    from gis import maps as maps_module
+    from gis.synthetic import parcels
+
+    path = tmp_path / "parcels.geojson"
+    parcels(30, seed=2).to_file(path, driver="GeoJSON")
+    monkeypatch.setattr(maps_module, "QUICK_LOOK_MAX", 20)  # the same check as at 100,000, on a small file
+    r = gis("map", path, "-o", tmp_path / "x.html")
+    assert r.code == 2 and not (tmp_path / "x.html").exists()
+    assert len(r.err.strip().splitlines()) == 1 and "gis serve --layer" in r.err and "30 features" in r.err
+    monkeypatch.setattr(maps_module, "QUICK_LOOK_MAX", 30)
+    assert gis("map", path, "-o", tmp_path / "x.html").code == 0
+
+
 def test_quick_look_honours_the_basemap_option():
     gdf = read_layer("platforms").head(2)
     assert "tile.openstreetmap.org" not in render_file(gdf, title="t")

@@ -41,7 +41,8 @@ def gis_area_mu(path: Path) -> float:
     out = subprocess.run([gis_command(), "area", str(path), "--unit", "mu", "--format", "json"], capture_output=True,
                          text=True, check=True, timeout=300).stdout
     rows = json.loads(out)
-    rows = [r for r in (rows["rows"] if isinstance(rows, dict) else rows) if r["feature"] != "合计"]
+    rows = [r for r in (rows["rows"] if isinstance(rows, dict) else rows)
+            if not r.get("total") and r.get("feature") != "合计"]
     assert len(rows) == 1, rows
     return float(rows[0]["area_mu"])
 
@@ -915,3 +916,179 @@ def test_qgis_adds_the_workbench_as_ogc_api_features(server, guarded, accounts, 
     assert lines.get("zones", "").startswith(f"valid=True count={zones} "), r.stdout + r.stderr
     assert lines.get("projects", "").startswith(f"valid=True count={len(projects)} "), r.stdout + r.stderr
     assert lines.get("projects-first") in {f["properties"]["name"] for f in projects}
+
+
+# --- big layers as vector tiles ------------------------------------------------------------------------------------
+
+#: A parcel with a hostile name in the big layer (row of ``parcels(20_000, seed=5)``).
+HOSTILE_ROW = 777
+HOSTILE = '<img src=x onerror="document.body.dataset.pwned=1">=HYPERLINK("http://x")'
+
+
+@pytest.fixture(scope="module")
+def big_layer(tmp_path_factory):
+    """A 2×10⁴-parcel GeoPackage (as a bureau delivers its 地类图斑), one parcel with a hostile name."""
+    from gis.synthetic import parcels
+
+    gdf = parcels(20_000, seed=5)
+    gdf["name"] = [f"图斑{i}" for i in range(len(gdf))]
+    gdf.loc[HOSTILE_ROW, "name"] = HOSTILE
+    path = tmp_path_factory.mktemp("big") / "dltb.gpkg"
+    gdf.to_file(path, driver="GPKG", layer="地类图斑")
+    return gdf, path
+
+
+@pytest.fixture(scope="module")
+def tiled(tmp_path_factory, big_layer):
+    """A server without a profile, with the big layer given as ``--layer 地类图斑=dltb.gpkg``."""
+    data = tmp_path_factory.mktemp("wb-tiles") / "data"
+    s = Server(data, extra=["--layer", f"地类图斑={big_layer[1]}"]).start()
+    yield s
+    s.stop()
+
+
+def _decode(data: bytes) -> dict:
+    import mapbox_vector_tile
+
+    return mapbox_vector_tile.decode(data, default_options={"y_coord_down": True})
+
+
+def test_tiles_api_for_a_big_layer_shipped_layers_and_bad_addresses(tiled, big_layer):
+    from gis.tiles import tile_at
+
+    gdf, _ = big_layer
+    assert "地类图斑: 20,000 features read" in tiled.log.read_text()  # the progress lines of the start
+    with tiled.client() as c:
+        listed = {row["name"]: row for row in c.get("/api/layers").json()["layers"]}
+        assert listed["地类图斑"]["big"] and listed["地类图斑"]["features"] == 20_000
+        meta = c.get(listed["地类图斑"]["tiles"]).json()
+        assert meta["features"] == 20_000 and meta["class_field"] == "land_use" and meta["maxzoom"] == 16
+        assert meta["tiles"][0].endswith("/{z}/{x}/{y}.pbf")
+        assert meta["bounds"] == pytest.approx(list(gdf.total_bounds))
+        centre = gdf.geometry.iloc[5000].representative_point()
+        x, y = tile_at(centre.x, centre.y, 15)
+        r = c.get(f"/api/tiles/地类图斑/15/{x}/{y}.pbf")
+        assert r.status_code == 200 and r.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+        features = _decode(r.content)["features"]["features"]
+        assert 10 < len(features) < 2000 and gdf["id"].iloc[5000] in {f["properties"]["id"] for f in features}
+        assert c.get("/api/tiles/地类图斑/15/0/0.pbf").status_code == 204  # empty: answered at once
+        zx, zy = tile_at(120.7, 28.0, 10)
+        zones = c.get(f"/api/tiles/zones/10/{zx}/{zy}.pbf")
+        assert zones.status_code == 200 and "features" in _decode(zones.content)  # shipped layers too
+        for bad in ("/api/tiles/地类图斑/17/0/0.pbf", "/api/tiles/地类图斑/3/8/0.pbf", "/api/tiles/地类图斑/3/0/9.pbf"):
+            r = c.get(bad)
+            assert r.status_code == 400 and r.json()["error"].startswith("切片编号无效"), bad
+        assert c.get("/api/tiles/地类图斑/a/0/0.pbf").status_code == 404
+        assert c.get("/api/tiles/nope/1/0/0.pbf").json()["error"].startswith("没有可切片的图层")
+        assert c.get("/api/tiles/upload-" + "0" * 32 + ".json").status_code == 404
+        assert c.get("/api/tiles/地类图斑/at", params={"lon": "x", "lat": 1}).status_code == 400
+        assert c.get("/api/tiles/地类图斑/at", params={"lon": 100, "lat": 10}).json()["error"] == "此处没有要素"
+        assert c.get("/api/layers/地类图斑").status_code == 413  # not as one GeoJSON
+        assert "/api/tiles/{layer}/{z}/{x}/{y}.pbf" in c.get("/docs").text
+
+
+def test_serve_refuses_a_bad_layer_in_one_line(tmp_path):
+    bad = tmp_path / "bad.gpkg"
+    bad.write_text("not a geopackage", encoding="utf-8")
+    for spec in (f"zones={bad}", f"x={tmp_path / 'missing.gpkg'}", f"坏={bad}", "nofile"):
+        r = subprocess.run([gis_command(), "serve", "--port", str(free_port()), "--data", str(tmp_path / "d"),
+                            "--layer", spec], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 2, (spec, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr, r.stderr
+
+
+def tiles_drawn(pg, name: str) -> None:
+    """Wait until a tiled layer has drawn the tiles in view (state the page sets)."""
+    pg.wait_for_selector(f'[data-tiled-layer="{name}"][data-loading="0"]:not([data-drawn="0"])', state="attached",
+                         timeout=120_000)
+
+
+def click_at(pg, lon: float, lat: float) -> None:
+    xy = pg.evaluate("""([y, x]) => { const pt = window.gisWorkbench.map.latLngToContainerPoint([y, x]);
+        const box = document.getElementById('gis-map').getBoundingClientRect();
+        return [pt.x + box.left, pt.y + box.top]; }""", [lat, lon])
+    pg.mouse.click(*xy)
+
+
+def test_big_layer_is_drawn_from_tiles_and_a_click_shows_its_attributes_and_area(browser, tiled, big_layer, tmp_path):
+    gdf, _ = big_layer
+    p = Page(browser, tiled.url)
+    try:
+        pg = p.open()
+        tiles_drawn(pg, "地类图斑")
+        assert "20,000 个要素" in pg.inner_text('[data-tiled-layer="地类图斑"]')
+        assert "示意" in pg.inner_text("#gis-map .gis-note")
+        row = 4321
+        point = gdf.geometry.iloc[row].representative_point()
+        ms = pg.evaluate("([y, x]) => window.gisWorkbench.redraw((m) => m.setView([y, x], 16, {animate: false}))",
+                         [point.y, point.x])
+        assert ms >= 0
+        tiles_drawn(pg, "地类图斑")
+        painted = pg.evaluate("""() => { const t = window.gisWorkbench.tiled['地类图斑'].layer;
+            return Object.values(t._tiles).filter((x) => x.el.width > 0).length; }""")
+        assert painted >= 4
+        click_at(pg, point.x, point.y)
+        popup = pg.wait_for_selector(".leaflet-popup-content .gis-tiled-popup", timeout=60_000)
+        text = popup.inner_text()
+        assert gdf["id"].iloc[row] in text and gdf["land_use"].iloc[row] in text and f"图斑{row}" in text
+        shown_mu = float(text.split("量算面积")[1].split("亩")[0].strip().replace(",", ""))
+        one = tmp_path / "one.geojson"
+        gdf.iloc[[row]].to_file(one, driver="GeoJSON")
+        assert shown_mu == pytest.approx(gis_area_mu(one), abs=0.005)
+        assert pg.evaluate("() => window.gisWorkbench.map.hasLayer(window.gisWorkbench.tiled['地类图斑'].layer)")
+        # a parcel whose name is hostile: shown as text
+        hostile = gdf.geometry.iloc[HOSTILE_ROW].representative_point()
+        pg.evaluate("([y, x]) => window.gisWorkbench.redraw((m) => m.setView([y, x], 16, {animate: false}))",
+                    [hostile.y, hostile.x])
+        click_at(pg, hostile.x, hostile.y)
+        pg.wait_for_selector(f".gis-tiled-popup :text('{gdf['id'].iloc[HOSTILE_ROW]}')", timeout=60_000)
+        assert HOSTILE in pg.locator(".gis-tiled-popup", has_text=gdf["id"].iloc[HOSTILE_ROW]).inner_text()
+        assert pg.locator(".leaflet-popup-content img").count() == 0 and pg.get_attribute("body", "data-pwned") is None
+        assert not p.errors, p.errors
+        assert not p.outside
+    finally:
+        p.close()
+
+
+def test_an_upload_above_the_threshold_is_drawn_from_its_tiles(browser, tiled, tmp_path):
+    from gis.server.tiling import TILED_UPLOAD_ABOVE
+    from gis.synthetic import parcels
+
+    sites = parcels(TILED_UPLOAD_ABOVE + 100, origin=(120.95, 27.95), cell_m=(60.0, 50.0), seed=9)
+    path = tmp_path / "many.geojson"
+    sites.to_file(path, driver="GeoJSON")
+    p = Page(browser, tiled.url)
+    try:
+        pg = p.open()
+        before = p.count()
+        pg.set_input_files("#gis-file", str(path))
+        pg.click("#gis-upload button[type=submit]")
+        p.shown(before, sites=len(sites), timeout=300_000)
+        name = pg.evaluate("() => Object.keys(window.gisWorkbench.tiled).find((n) => n.startsWith('upload-'))")
+        assert name
+        tiles_drawn(pg, name)
+        assert pg.evaluate("() => window.gisWorkbench.drawn.getLayers().length") == 0  # not one element each
+        assert f"{len(sites):,} 个要素" in pg.inner_text(f'[data-tiled-layer="{name}"]')
+        row = 2500
+        point = sites.geometry.iloc[row].representative_point()
+        pg.evaluate("([y, x]) => window.gisWorkbench.redraw((m) => m.setView([y, x], 16, {animate: false}))",
+                    [point.y, point.x])
+        click_at(pg, point.x, point.y)
+        popup = pg.wait_for_selector(f".gis-tiled-popup[data-layer='{name}']", timeout=60_000)
+        assert sites["id"].iloc[row] in popup.inner_text() and "亩" in popup.inner_text()
+        assert not p.errors, p.errors
+    finally:
+        p.close()
+    with tiled.client() as c:
+        assert c.get(f"/api/tiles/{name}.json").json()["features"] == len(sites)
+    assert (tiled.data / "tiles" / f"{name}.parquet").exists()
+
+
+def test_tiles_need_a_session_once_accounts_exist(guarded):
+    for path in ("/api/tiles/zones.json", "/api/tiles/zones/10/855/428.pbf", "/api/tiles/zones/at?lon=120.8&lat=27.9"):
+        r = httpx.get(guarded.url + path)
+        assert r.status_code == 401 and r.json()["error"] == "请先登录", path
+    with guarded.client() as c:
+        c.post("/api/login", json={"name": "planner", "password": "correct horse 电池"}).raise_for_status()
+        assert c.get("/api/tiles/zones.json").json()["name"] == "zones"
+        assert c.get("/api/tiles/zones/10/855/428.pbf").status_code in (200, 204)

@@ -21,7 +21,7 @@ from gis.errors import InputError
 from gis.server.app import ServerConfig, Workbench, build_app
 from gis.server.store import open_store
 
-__all__ = ["ServerConfig", "create_app", "is_loopback", "serve"]
+__all__ = ["ServerConfig", "check_layers", "create_app", "is_loopback", "serve"]
 
 _CONFIG_ENV = "GIS_SERVE_CONFIG"
 
@@ -57,8 +57,40 @@ def app_from_env():
     config = ServerConfig(data=Path(raw["data"]), store=raw.get("store"),
                           profile=Path(raw["profile"]) if raw.get("profile") else None,
                           workers=int(raw.get("workers", 2)), secure_cookies=bool(raw.get("secure_cookies")),
-                          max_upload_bytes=int(raw.get("max_upload_bytes")), public=bool(raw.get("public")))
+                          max_upload_bytes=int(raw.get("max_upload_bytes")), public=bool(raw.get("public")),
+                          layers=dict(raw.get("layers") or {}))
     return create_app(config)
+
+
+def check_layers(layers: dict[str, str]) -> dict[str, str]:
+    """Check ``--layer NAME=FILE`` before the server starts: a usable name, a file that opens and has a CRS.
+
+    Returns the names and absolute paths. The tile worker reads the files themselves.
+
+    Raises
+    ------
+    InputError
+        With one line naming the name or file at fault.
+    """
+    from gis.server.tiling import check_layer_name
+
+    out = {}
+    for name, file in layers.items():
+        check_layer_name(name)
+        path = Path(file)
+        if not path.exists():
+            raise InputError(f"--layer {name}={file}: no such file")
+        if path.suffix.lower() != ".parquet" and not path.is_dir():
+            import pyogrio
+
+            try:
+                info = pyogrio.read_info(path)
+            except Exception as exc:  # pyogrio raises several kinds for a file GDAL cannot open
+                raise InputError(f"--layer {name}={file}: cannot be read ({str(exc).splitlines()[0]})") from None
+            if not info.get("crs"):
+                raise InputError(f"--layer {name}={file}: the file has no CRS (declare it with gis import first)")
+        out[name] = str(path.resolve())
+    return out
 
 
 def serve(config: ServerConfig, *, host: str = "127.0.0.1", port: int = 8000, processes: int = 1,
@@ -96,11 +128,16 @@ def serve(config: ServerConfig, *, host: str = "127.0.0.1", port: int = 8000, pr
     if geoman_folder() is None:
         raise InputError("the drawing tool (@geoman-io/leaflet-geoman-free, npm) is not installed: run the README's "
                          "npm line")
+    from gis.server.page import TILES_PACKAGE, tiles_script
+
+    if tiles_script() is None:
+        raise InputError(f"the vector-tile layer ({TILES_PACKAGE}, npm) is not installed: run the README's npm line")
+    layers = check_layers(config.layers)
     os.environ[_CONFIG_ENV] = json.dumps({"data": str(config.data), "store": config.store,
                                           "profile": str(config.profile) if config.profile else None,
                                           "workers": config.workers, "secure_cookies": config.secure_cookies,
                                           "max_upload_bytes": config.max_upload_bytes,
-                                          "public": not is_loopback(host)})
+                                          "public": not is_loopback(host), "layers": layers})
     print(f"gis serve: http://{host if ':' not in host else f'[{host}]'}:{port}/ "
           f"(store: {store.description}; {'accounts' if store.has_users() else 'no accounts, loopback only'})",
           flush=True)

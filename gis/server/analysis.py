@@ -216,12 +216,19 @@ def read_upload(filename: str, data: bytes, *, crs: str | None = None, encoding:
     return gdf, [chinese_note(n) for n in notes]
 
 
-def analyse_frame(gdf: gpd.GeoDataFrame, profile: str | None = None, *, label: str = "sites") -> dict:
-    """Analyse sites: areas, plan-layer overlaps, the plans' rules and, with a profile, the review."""
+def analyse_frame(gdf: gpd.GeoDataFrame, profile: str | None = None, *, label: str = "sites",
+                  tiles_dir: str | None = None) -> dict:
+    """Analyse sites: areas, plan-layer overlaps, the plans' rules and, with a profile, the review.
+
+    With ``tiles_dir``, sites more than :data:`gis.server.tiling.TILED_UPLOAD_ABOVE` are kept
+    there for vector tiles, and the result's ``tiles`` names the layer the page draws.
+    """
     from gis.overlay import overlay
     from gis.rules import load_rules, rules_for_sites, shipped_index
+    from gis.server.tiling import TILED_UPLOAD_ABOVE, save_upload
 
     sites = _check(gdf, label)
+    tiles = save_upload(sites, tiles_dir, label) if tiles_dir and len(sites) > TILED_UPLOAD_ABOVE else None
     geoms = np.asarray(sites.geometry.values, dtype=object)
     kinds = shapely.get_type_id(geoms)
     points = np.isin(kinds, POINT_TYPES)
@@ -291,9 +298,12 @@ def analyse_frame(gdf: gpd.GeoDataFrame, profile: str | None = None, *, label: s
         for entry, reviewed in zip(entries, result.sites, strict=True):
             entry["constraints"] = reviewed["constraints"]
             entry["land_use"] = reviewed["land_use"]
-    return {"sites": entries, "profile": title,
-            "highlight": {"type": "FeatureCollection", "features": pieces},
-            "geojson": RawJSON(feature_collection(sites))}
+    out = {"sites": entries, "profile": title,
+           "highlight": {"type": "FeatureCollection", "features": pieces},
+           "geojson": RawJSON(feature_collection(sites))}
+    if tiles is not None:
+        out["tiles"] = tiles
+    return out
 
 
 class RawJSON(str):
@@ -326,10 +336,10 @@ def analyse_collection(collection: dict, profile: str | None = None) -> dict:
 
 
 def analyse_upload(filename: str, data: bytes, profile: str | None = None, *, crs: str | None = None,
-                   encoding: str | None = None) -> dict:
+                   encoding: str | None = None, tiles_dir: str | None = None) -> dict:
     """Read an uploaded file and analyse its sites; the result carries the notes on reading it."""
     gdf, notes = read_upload(filename, data, crs=crs, encoding=encoding)
-    result = analyse_frame(gdf, profile, label=Path(filename or "upload").name)
+    result = analyse_frame(gdf, profile, label=Path(filename or "upload").name, tiles_dir=tiles_dir)
     result["notes"] = notes
     return result
 
@@ -431,14 +441,16 @@ def export_result(collection: dict, fmt: str, profile: str | None = None) -> tup
         return path.read_bytes(), media, path.name
 
 
-def analyse_json(kind: str, args: tuple, profile: str | None) -> tuple[bytes, int, list[str]]:
+def analyse_json(kind: str, args: tuple, profile: str | None, *, tiles_dir: str | None = None
+                 ) -> tuple[bytes, int, list[str]]:
     """Analyse drawn sites (``kind="geojson"``) or an upload (``"upload"``) and serialise the answer, in the worker.
 
-    Returns the JSON bytes, the number of sites and their first ids (for the audit log).
+    Returns the JSON bytes, the number of sites and their first ids (for the audit log). A big
+    upload is kept in ``tiles_dir`` for vector tiles (see :func:`analyse_frame`).
     """
     if kind == "upload":
         filename, data, crs, encoding = args
-        result = analyse_upload(filename, data, profile, crs=crs, encoding=encoding)
+        result = analyse_upload(filename, data, profile, crs=crs, encoding=encoding, tiles_dir=tiles_dir)
     else:
         result = analyse_collection(args[0], profile)
     return answer_json(result), len(result["sites"]), [s["id"] for s in result["sites"][:20]]

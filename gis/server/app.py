@@ -5,13 +5,21 @@ Routes (JSON unless said; the page uses only these, and ``/docs`` lists them):
 ==========================================  =====================================================
 ``GET /``                                   the workbench page (or the OGC API landing page as JSON)
 ``GET /maps/{name}.html``                   a plan map of ``maps/`` (the same page as ``gis map``)
-``GET /api/health``                         ``{"status": "ok", …}`` — open to all
+``GET /api/health``                         ``{"status": "ok", …, "tiles": {"warming"}}`` — open to all
 ``GET /api/session``                        ``{"user", "csrf_token", "accounts", "profile"}``
 ``POST /api/login`` · ``POST /api/logout``  ``{"name", "password"}``; sets / clears the session cookie
 ``GET /api/maps``                           the map definitions (schemes, layers, classes, styles)
-``GET /api/layers`` · ``/api/layers/{n}``    the shipped layers; one as GeoJSON with measured areas
+``GET /api/layers`` · ``/api/layers/{n}``    the shipped layers (and ``--layer`` ones, ``"big": true``);
+                                            one shipped layer as GeoJSON with measured areas
+``GET /api/tiles/{layer}.json``             TileJSON of a layer's vector tiles: bounds, zooms, fields,
+                                            the zoom from which features are drawn as themselves
+``GET /api/tiles/{layer}/{z}/{x}/{y}.pbf``  a Mapbox Vector Tile (layers ``features`` and ``cells``);
+                                            204 when empty; any shipped, ``--layer`` or tiled upload
+``GET /api/tiles/{layer}/at?lon=&lat=&z=``  the feature under a point: attributes, 亩 measured
+                                            (CGCS2000 ellipsoid), its geometry; 404 if none
 ``POST /api/analyse``                       GeoJSON FeatureCollection, or multipart ``file`` (+ ``crs``,
-                                            ``encoding``) → ``{"sites": [...]}``
+                                            ``encoding``) → ``{"sites": [...]}``; an upload of more than
+                                            5 000 features adds ``"tiles": {"layer": "upload-…"}``
 ``POST /api/export/{fmt}``                  sites → ``xlsx``, ``pdf`` (review), ``geojson``, ``gpkg``
 ``GET/POST /api/sites``                     the 项目库: list; save ``{"name", "geometry"}``
 ``GET/PATCH/DELETE /api/sites/{id}``        one saved site; rename ``{"name"}``; delete
@@ -65,6 +73,7 @@ from gis.server.auth import (
     verify_password,
 )
 from gis.server.store import Store
+from gis.server.tiling import TileService
 
 log = logging.getLogger("gis.serve")
 
@@ -87,6 +96,7 @@ class ServerConfig:
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     #: Listening beyond loopback: then the server answers nothing but health while no account exists.
     public: bool = False
+    layers: dict[str, str] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
 
 
@@ -150,14 +160,18 @@ class Workbench:
 
             self.profile_title = load_profile(self.profile).title
         self.pool: ProcessPoolExecutor | None = None
+        self.tiles = TileService(config.layers, Path(config.data) / "tiles")
         self._accounts: tuple[float, bool] = (0.0, False)
         self._cache: dict[str, bytes] = {}
 
     # --- lifecycle -----------------------------------------------------------------------------------------
     async def start(self) -> None:
-        """Start the analysis processes and warm them (layers and rules loaded once)."""
+        """Start the analysis processes and warm them (layers and rules loaded once); start the tile worker.
+
+        The tile worker reads the ``--layer`` files before the server answers.
+        """
         self.pool = ProcessPoolExecutor(max_workers=max(1, self.config.workers), mp_context=get_context("spawn"))
-        await asyncio.gather(asyncio.to_thread(self.prime),
+        await asyncio.gather(asyncio.to_thread(self.prime), self.tiles.start(),
                              *(self.run(analysis.warm) for _ in range(max(1, self.config.workers))))
 
     def prime(self) -> None:
@@ -173,6 +187,7 @@ class Workbench:
         """Stop the analysis processes."""
         if self.pool is not None:
             self.pool.shutdown(wait=False, cancel_futures=True)
+        self.tiles.stop()
 
     async def run(self, func, *args, **kwargs):
         """Run CPU-bound work in the process pool, off the event loop."""
@@ -222,7 +237,8 @@ async def health(request: Request) -> Response:
     """``GET /api/health``: the server answers (open to everyone)."""
     bench = _bench(request)
     return JSONResponse({"status": "ok", "version": __version__, "store": bench.store.description,
-                         "profile": bench.profile_title, "accounts": bench.accounts()})
+                         "profile": bench.profile_title, "accounts": bench.accounts(),
+                         "tiles": {"layers": len(bench.tiles.layers), "warming": bench.tiles.warming}})
 
 
 async def session_info(request: Request) -> Response:
@@ -324,9 +340,14 @@ async def layers_index(request: Request) -> Response:
     """``GET /api/layers``: the shipped layers and their sizes."""
     from gis.layers import layer_summary
 
+    bench = _bench(request)
     rows = await asyncio.to_thread(layer_summary)
-    return JSONResponse({"layers": [{"name": r["layer"], "href": f"/api/layers/{r['layer']}",
-                                     **{k: v for k, v in r.items() if k != "layer"}} for r in rows]})
+    out = [{"name": r["layer"], "href": f"/api/layers/{r['layer']}", "tiles": f"/api/tiles/{r['layer']}.json",
+            **{k: v for k, v in r.items() if k != "layer"}} for r in rows]
+    for name in bench.tiles.layers:
+        meta = await bench.tiles.metadata(name)
+        out.append({"name": name, "big": True, "features": meta["features"], "tiles": f"/api/tiles/{name}.json"})
+    return JSONResponse({"layers": out})
 
 
 async def layer(request: Request) -> Response:
@@ -334,13 +355,75 @@ async def layer(request: Request) -> Response:
     from gis.layers import is_shipped_layer
 
     name = request.path_params["name"]
+    bench = _bench(request)
+    if name in bench.tiles.layers:
+        raise HTTPProblem(413, f"图层 {name} 要素过多，不以 GeoJSON 提供：请用矢量切片 /api/tiles/{name}.json")
     if not is_shipped_layer(name):
         raise HTTPProblem(404, f"没有图层 {name}")
-    bench = _bench(request)
     key = f"layer:{name}"
     if key not in bench._cache:
         bench._cache[key] = await asyncio.to_thread(_layer_geojson, name)
     return Response(bench._cache[key], media_type="application/geo+json")
+
+
+def _tiled(request: Request) -> str:
+    name = request.path_params["layer"]
+    if not _bench(request).tiles.knows(name):
+        raise HTTPProblem(404, f"没有可切片的图层 {name}（上传的图层保留 2 小时，过期请重新上传）")
+    return name
+
+
+async def tilejson(request: Request) -> Response:
+    """``GET /api/tiles/{layer}.json``: a layer's TileJSON (bounds, zooms, fields, where features are summarised)."""
+    name = _tiled(request)
+    meta = await _bench(request).tiles.metadata(name)
+    base = str(request.base_url).rstrip("/")
+    from urllib.parse import quote
+
+    meta["tiles"] = [f"{base}/api/tiles/{quote(name)}/{{z}}/{{x}}/{{y}}.pbf"]
+    return JSONResponse(meta)
+
+
+async def vector_tile(request: Request) -> Response:
+    """``GET /api/tiles/{layer}/{z}/{x}/{y}.pbf``: one Mapbox Vector Tile; 204 when nothing is there."""
+    from gis.tiles import check_tile
+
+    name = _tiled(request)
+    z, x, y = (request.path_params[k] for k in ("z", "x", "y"))
+    try:
+        check_tile(z, x, y)
+    except GisError as exc:
+        raise HTTPProblem(400, f"切片编号无效：{exc}") from None
+    data = await _bench(request).tiles.tile(name, z, x, y)
+    headers = {"Cache-Control": "private, max-age=300"}
+    if not data:
+        return Response(status_code=204, headers=headers)
+    return Response(data, media_type="application/vnd.mapbox-vector-tile", headers=headers)
+
+
+def _number(request: Request, key: str, low: float, high: float) -> float:
+    import math
+
+    text = request.query_params.get(key, "")
+    try:
+        value = float(text)
+    except ValueError:
+        raise HTTPProblem(400, f"参数 {key} 应为数字（收到 {text[:40]!r}）") from None
+    if not math.isfinite(value) or not low <= value <= high:
+        raise HTTPProblem(400, f"参数 {key} 应在 {low:g} 与 {high:g} 之间")
+    return value
+
+
+async def tile_feature(request: Request) -> Response:
+    """``GET /api/tiles/{layer}/at?lon=&lat=&z=``: the feature under a point, with its measured area."""
+    name = _tiled(request)
+    lon = _number(request, "lon", -180, 180)
+    lat = _number(request, "lat", -85.06, 85.06)
+    z = int(_number(request, "z", 0, 30)) if "z" in request.query_params else 16
+    found = await _bench(request).tiles.feature_at(name, lon, lat, z)
+    if found is None:
+        raise HTTPProblem(404, "此处没有要素")
+    return JSONResponse(found)
 
 
 async def _read_body(request: Request) -> bytes:
@@ -393,7 +476,8 @@ async def analyse(request: Request) -> Response:
     kind, args = await _sites_from_request(request)
     target = args[0] if kind == "upload" else "drawn sites"
     try:
-        body, count, ids = await bench.run(analysis.analyse_json, kind, args, bench.profile)
+        body, count, ids = await bench.run(analysis.analyse_json, kind, args, bench.profile,
+                                           tiles_dir=str(bench.tiles.folder))
     except GisError as exc:
         await _audit(request, "analyse", target, "refused", {"reason": str(exc)[:300]})
         raise
@@ -610,6 +694,8 @@ def build_app(bench: Workbench) -> Starlette:
         Route("/api/health", health), Route("/api/session", session_info),
         Route("/api/login", login, methods=["POST"]), Route("/api/logout", logout, methods=["POST"]),
         Route("/api/maps", maps_index), Route("/api/layers", layers_index), Route("/api/layers/{name}", layer),
+        Route("/api/tiles/{layer}.json", tilejson), Route("/api/tiles/{layer}/at", tile_feature),
+        Route("/api/tiles/{layer}/{z:int}/{x:int}/{y:int}.pbf", vector_tile),
         Route("/api/analyse", analyse, methods=["POST"]), Route("/api/export/{fmt}", export, methods=["POST"]),
         Route("/api/sites", sites_list, methods=["GET"]), Route("/api/sites", site_save, methods=["POST"]),
         Route("/api/sites/{ident}", site_one, methods=["GET", "PATCH", "DELETE"]),

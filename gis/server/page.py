@@ -1,7 +1,8 @@
-"""The workbench page: one HTML document with Leaflet, leaflet-geoman and the workbench's own script inlined.
+"""The workbench page: one HTML document with Leaflet, leaflet-geoman, protomaps-leaflet and the workbench's script.
 
 Leaflet comes from the installed ``django-js-lib-leaflet`` package, leaflet-geoman
-(``@geoman-io/leaflet-geoman-free``) from npm, installed by the README's set-up
+(``@geoman-io/leaflet-geoman-free``) and the vector-tile layer (``protomaps-leaflet``,
+which paints Mapbox Vector Tiles on canvas tiles) from npm, installed by the README's set-up
 beside the measuring tool; nothing is fetched from the internet, so the page
 works with the network closed. Everything the server sends reaches the page
 through ``textContent``; the only markup is this file's.
@@ -20,6 +21,8 @@ from gis.mapdef import SCHEMATIC_NOTE
 
 #: The drawing tool: npm package and version the set-up installs (see README).
 GEOMAN_PACKAGE = "@geoman-io/leaflet-geoman-free@2.20.2"
+#: The vector-tile layer: npm package and version the set-up installs (see README).
+TILES_PACKAGE = "protomaps-leaflet@5.1.0"
 
 
 def _js_prefixes() -> list[Path]:
@@ -32,6 +35,15 @@ def geoman_folder() -> Path | None:
         dist = prefix / "node_modules" / "@geoman-io" / "leaflet-geoman-free" / "dist"
         if (dist / "leaflet-geoman.min.js").is_file():
             return dist
+    return None
+
+
+def tiles_script() -> Path | None:
+    """Return the installed protomaps-leaflet script (``dist/protomaps-leaflet.js``, ``protomapsL``), or ``None``."""
+    for prefix in _js_prefixes():
+        script = prefix / "node_modules" / "protomaps-leaflet" / "dist" / "protomaps-leaflet.js"
+        if script.is_file():
+            return script
     return None
 
 
@@ -49,13 +61,16 @@ def workbench_page() -> str:
     Raises
     ------
     InputError
-        If leaflet-geoman is not installed (the README's npm line installs it).
+        If leaflet-geoman or protomaps-leaflet is not installed (the README's npm line installs them).
     """
     from gis.maps import _leaflet_assets
 
     dist = geoman_folder()
     if dist is None:
         raise InputError(f"the drawing tool ({GEOMAN_PACKAGE}, npm) is not installed: run the README's npm line")
+    tiles = tiles_script()
+    if tiles is None:
+        raise InputError(f"the vector-tile layer ({TILES_PACKAGE}, npm) is not installed: run the README's npm line")
     leaflet_js, leaflet_css = _leaflet_assets()
     geoman_js = (dist / "leaflet-geoman.min.js").read_text(encoding="utf-8")
     geoman_css = (dist / "leaflet-geoman.css").read_text(encoding="utf-8")
@@ -102,7 +117,8 @@ CSV/XLSX 坐标表）</span>
 <ul id="gis-sites"></ul>
 <div id="gis-compare"></div>
 </aside>
-<div id="gis-map"><div class="gis-note">{html.escape(SCHEMATIC_NOTE)}</div><div id="gis-legend"></div></div>
+<div id="gis-map"><div class="gis-note">{html.escape(SCHEMATIC_NOTE)}</div><div id="gis-legend"></div>
+<div id="gis-tiles" hidden></div></div>
 </main>
 <div id="gis-status" class="gis-status" role="status" aria-live="polite"></div>
 <div id="gis-login" hidden><form id="gis-login-form"><h2>登录</h2>
@@ -110,7 +126,7 @@ CSV/XLSX 坐标表）</span>
 <label for="gis-login-password">密码</label><input id="gis-login-password" type="password"
  autocomplete="current-password">
 <p id="gis-login-error"></p><button type="submit">登录</button></form></div>
-{_script(leaflet_js)}{_script(geoman_js)}{_script(_static("workbench.js"))}
+{_script(leaflet_js)}{_script(geoman_js)}{_script(tiles.read_text(encoding="utf-8"))}{_script(_static("workbench.js"))}
 </body></html>
 """
 

@@ -3,7 +3,8 @@
 "use strict";
 (function () {
   const state = { csrf: null, user: null, accounts: false, profile: null, maps: [], background: null,
-                  layerData: {}, scheme: null, schemeLayers: [], result: null, busy: 0 };
+                  layerData: {}, scheme: null, schemeLayers: [], result: null, busy: 0,
+                  tiled: {}, upload: null };
   const $ = (sel) => document.querySelector(sel);
   const el = (tag, attrs, ...children) => {
     const node = document.createElement(tag);
@@ -64,6 +65,7 @@
   const layerControl = L.control.layers(null, null, { collapsed: false, position: "topright" }).addTo(map);
   map.createPane("background").style.zIndex = 350;
   map.createPane("plans").style.zIndex = 400;
+  map.createPane("tiled").style.zIndex = 380;  // big layers' vector tiles: above the land, below the plans
   const drawn = L.featureGroup().addTo(map);
   const highlight = L.featureGroup().addTo(map);
   layerControl.addOverlay(drawn, "我的选址");
@@ -159,6 +161,132 @@
     $("#gis-map").style.background = state.background.sea;
   }
 
+  // --- big layers as vector tiles (protomaps-leaflet paints them on canvas tiles) ---------------------------
+  const NEUTRAL = { fill: "rgba(252,141,89,0.35)", cell: "rgba(252,141,89,0.6)", stroke: "#d7301f" };
+
+  function rgba(hex, alpha) {
+    const n = parseInt(hex.slice(1), 16);
+    return "rgba(" + (n >> 16 & 255) + "," + (n >> 8 & 255) + "," + (n & 255) + "," + alpha + ")";
+  }
+
+  function tileColours(name, meta) {  // a plan layer's classes from the map definition; a neutral style otherwise
+    const spec = state.scheme && state.scheme.layers.find((l) => l.source === name);
+    if (!spec) return { field: null, colour: () => NEUTRAL.fill, cell: () => NEUTRAL.cell, stroke: NEUTRAL.stroke };
+    const colours = Object.fromEntries(spec.classes.map((c) => [c.value, c.colour]));
+    const pick = (f, a) => rgba(colours[String(f.props[spec.class_field])] || "#666666", a);
+    return { field: spec.class_field, colour: (z, f) => pick(f, spec.fill_opacity), cell: () => "rgba(102,102,102,0.45)",
+             stroke: "#555555" };
+  }
+
+  function tilesBox() {
+    const box = $("#gis-tiles");
+    box.hidden = !Object.keys(state.tiled).length;
+    return box;
+  }
+
+  function addTiled(name, meta, title) {
+    const style = tileColours(name, meta);
+    const P = window.protomapsL;
+    const [w, s, e, n] = meta.bounds;
+    const layer = P.leafletLayer({
+      url: "/api/tiles/" + encodeURIComponent(name) + "/{z}/{x}/{y}.pbf", maxDataZoom: meta.maxzoom, levelDiff: 0,
+      tileDelay: 1, pane: "tiled", bounds: L.latLngBounds([s - 1e-6, w - 1e-6], [n + 1e-6, e + 1e-6]),
+      attribution: "示意 · " + title, maxZoom: 20,
+      paintRules: [
+        { dataLayer: "cells", symbolizer: new P.PolygonSymbolizer({ fill: style.cell, opacity: 1 }) },
+        { dataLayer: "features", filter: (z, f) => f.geomType === 3,
+          symbolizer: new P.PolygonSymbolizer({ fill: style.colour, stroke: style.stroke, width: (z) => z >= 15 ? 1 : 0.5,
+                                                opacity: 1 }) },
+        { dataLayer: "features", filter: (z, f) => f.geomType === 2,
+          symbolizer: new P.LineSymbolizer({ color: style.stroke, width: 1.5 }) },
+        { dataLayer: "features", filter: (z, f) => f.geomType === 1,
+          symbolizer: new P.CircleSymbolizer({ radius: 3, fill: style.stroke, stroke: "#ffffff", width: 0.5 }) },
+      ],
+    });
+    const item = el("div", { class: "gis-legend-item gis-tiled", "data-tiled-layer": name, "data-loading": "0",
+                             "data-drawn": "0" },
+      el("span", { class: "gis-swatch", style: "background:" + NEUTRAL.stroke }),
+      title + " · " + fmt(meta.features, 0) + " 个要素（矢量切片）");
+    const note = el("div", { class: "gis-tiled-note" }, "缩放 " + meta.detail_zoom + " 级起逐个显示；更小比例尺下，小于 " +
+      meta.detail_px + " 像素的要素以其所在的 " + meta.cell_px + " 像素格示出（不分类别）。点击查看属性与量算面积。");
+    const entry = { name, meta, layer, item, note, title, drawn: 0, first: null };
+    layer.on("loading", () => { item.dataset.loading = "1"; });
+    layer.on("load", () => {
+      entry.drawn += 1;
+      if (entry.first === null) entry.first = performance.now();
+      item.dataset.loading = "0";
+      item.dataset.drawn = String(entry.drawn);
+    });
+    state.tiled[name] = entry;
+    layer.addTo(map);
+    layerControl.addOverlay(layer, title + "（矢量切片）");
+    tilesBox().append(item, note);
+    return entry;
+  }
+
+  function removeTiled(name) {
+    const entry = state.tiled[name];
+    if (!entry) return;
+    map.removeLayer(entry.layer);
+    layerControl.removeLayer(entry.layer);
+    entry.item.remove();
+    entry.note.remove();
+    delete state.tiled[name];
+    tilesBox();
+  }
+
+  function whenDrawn() {  // every tiled layer on the map has painted the tiles in view
+    const pending = Object.values(state.tiled).filter((t) => map.hasLayer(t.layer) && t.layer._loading);
+    return Promise.all(pending.map((t) => new Promise((resolve) => t.layer.once("load", resolve))));
+  }
+
+  async function redraw(action) {  // for the benchmark: run a map action, wait until its tiles are painted
+    const start = performance.now();
+    action(map);
+    await whenDrawn();
+    return performance.now() - start;
+  }
+
+  function tiledPopup(entry, f) {
+    const rows = [["图层", entry.title], ["编号", f.id]];
+    if (f.name !== null && f.name !== undefined && f.name !== f.id) rows.push(["名称", f.name]);
+    if (f.class_field) rows.push([f.class_field, f.class === null ? "—" : f.class]);
+    for (const [k, v] of Object.entries(f.properties || {})) {
+      if (["id", "name", f.class_field].includes(k) || v === null || v === undefined || typeof v === "object") continue;
+      rows.push([k, String(v)]);
+    }
+    if (f.area_mu !== null && f.area_mu !== undefined) {
+      rows.push(["量算面积", fmt(f.area_mu) + " 亩（" + fmt(f.area_m2) + " 平方米），CGCS2000 椭球面积"]);
+    }
+    return el("table", { class: "gis-popup gis-tiled-popup", "data-layer": entry.name },
+      rows.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v))));
+  }
+
+  map.on("click", async (e) => {
+    const target = e.originalEvent && e.originalEvent.target;
+    if (map.getContainer().classList.contains("gis-drawing")) return;
+    if (target && target.classList && target.classList.contains("leaflet-interactive")) return;  // a plan feature
+    const entries = Object.values(state.tiled).filter((t) => map.hasLayer(t.layer)).reverse();  // topmost first
+    for (const entry of entries) {
+      const query = "?lon=" + e.latlng.lng.toFixed(7) + "&lat=" + e.latlng.lat.toFixed(7) + "&z=" + map.getZoom();
+      try {
+        const found = await (await api("/api/tiles/" + encodeURIComponent(entry.name) + "/at" + query)).json();
+        highlight.clearLayers();
+        L.geoJSON(found.geometry, { style: () => ({ color: "#1f78b4", weight: 2, fillOpacity: 0.1 }),
+                                    interactive: false, pmIgnore: true, pane: "plans" }).addTo(highlight);
+        L.popup({ maxWidth: 420 }).setLatLng(e.latlng).setContent(tiledPopup(entry, found)).openOn(map);
+        return;
+      } catch (error) {
+        if (error.status !== 404) { status(error.message, "error"); return; }
+      }
+    }
+  });
+
+  async function bigLayers() {  // the --layer layers and their TileJSON, fetched at once
+    const listed = (await (await api("/api/layers")).json()).layers.filter((l) => l.big);
+    return Promise.all(listed.map(async (l) => [l, await (await api(l.tiles)).json()]));
+  }
+
   // --- search ------------------------------------------------------------------------------------------
   async function search(text) {
     const box = $("#gis-search-results");
@@ -200,6 +328,7 @@
         features.push(f);
       }
     });
+    if (!features.length && state.upload) return state.upload;  // a big upload, drawn from tiles
     return { type: "FeatureCollection", features };
   }
 
@@ -222,7 +351,7 @@
     }
   }
 
-  map.on("pm:create", (e) => { e.layer.on("pm:edit", analyseSoon); analyseSoon(); });
+  map.on("pm:create", (e) => { state.upload = null; e.layer.on("pm:edit", analyseSoon); analyseSoon(); });
   // While drawing, the plan layers let the clicks through to the map (each click places a vertex).
   map.on("pm:drawstart", () => { map.closePopup(); map.getContainer().classList.add("gis-drawing"); });
   map.on("pm:drawend", () => map.getContainer().classList.remove("gis-drawing"));
@@ -308,13 +437,23 @@
     try {
       const result = await (await api("/api/analyse", { method: "POST", body: form })).json();
       drawn.clearLayers();
-      const shapes = L.geoJSON(result.geojson, { pmIgnore: false });
-      shapes.eachLayer((layer) => {
-        layer.gisProperties = { id: layer.feature.properties.id, name: layer.feature.properties.name };
-        layer.on("pm:edit", analyseSoon);
-        drawn.addLayer(layer);
-      });
-      if (drawn.getLayers().length) map.fitBounds(drawn.getBounds(), { maxZoom: 16 });
+      for (const name of Object.keys(state.tiled)) if (name.startsWith("upload-")) removeTiled(name);
+      state.upload = null;
+      if (result.tiles) {  // too many to draw one by one: the server's tiles of this upload
+        const meta = await (await api(result.tiles.tilejson)).json();
+        state.upload = result.geojson;
+        addTiled(result.tiles.layer, meta, "上传：" + input.files[0].name);
+        const [w, s, e, n] = meta.bounds;
+        map.fitBounds([[s, w], [n, e]], { maxZoom: 16 });
+      } else {
+        const shapes = L.geoJSON(result.geojson, { pmIgnore: false });
+        shapes.eachLayer((layer) => {
+          layer.gisProperties = { id: layer.feature.properties.id, name: layer.feature.properties.name };
+          layer.on("pm:edit", analyseSoon);
+          drawn.addLayer(layer);
+        });
+        if (drawn.getLayers().length) map.fitBounds(drawn.getBounds(), { maxZoom: 16 });
+      }
       showResult(result);
       status("已读取 " + result.sites.length + " 处选址", "ok");
     } catch (error) {
@@ -462,13 +601,16 @@
     state.maps = maps.maps;
     state.background = maps.background;
     const first = state.maps.find((m) => m.name === "zhenan") || state.maps[0];
-    const sites = listSites();  // the 项目库 and every layer the first scheme draws, fetched at once
+    const sites = listSites();  // the 项目库, the big layers and every layer the first scheme draws, fetched at once
+    map.setView(first.view.center, first.view.zoom);  // the first scheme's view: big layers' tiles load meanwhile
+    const big = bigLayers().then((listed) => { for (const [l, meta] of listed) addTiled(l.name, meta, l.name); });
     await Promise.all(["coast", "districts", ...first.layers.map((l) => l.source)].map(layerGeoJSON));
     await background();
     const select = $("#gis-scheme");
     select.replaceChildren(...state.maps.map((m) => el("option", { value: m.name }, m.title)));
     await showScheme(first.name);
     select.value = state.scheme.name;
+    await big;
     await sites;
     showResult(null);
     window.gisWorkbench.ready = true;
@@ -492,6 +634,7 @@
       download(button.dataset.download, "/api/export/" + button.dataset.download, collection);
     });
   }
-  window.gisWorkbench = { map, drawn, state, ready: false, lastResult: null, analyse: analyseDrawn };
+  window.gisWorkbench = { map, drawn, state, ready: false, lastResult: null, analyse: analyseDrawn, redraw, whenDrawn,
+                          tiled: state.tiled };
   start().catch((error) => status(error.message, "error"));
 })();
