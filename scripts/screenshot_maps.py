@@ -13,7 +13,7 @@
   the top of its first page and of the 围垦面积 sheet's page as ``docs/workbook-*.png`` (poppler's
   pdftoppm, 150 dpi);
 * ``workbench`` — ``gis serve --profile profiles/example.toml`` on a free loopback port, a site
-  drawn by mouse in 瓯江口 in Chromium, the page with its analysis as ``docs/workbench.png``;
+  drawn by mouse in 浙南 (传统产业提升区 and 新兴产业培育区) in Chromium, the page with its analysis as ``docs/workbench.png``;
 * ``tiles`` — ``gis serve --layer 地类图斑=FILE`` with 10⁶ synthetic parcels (GeoParquet), the page's
   first view (zoom 12: small parcels summarised in cells) as ``docs/tiles-overview.png`` and a
   closer view with a parcel clicked (attributes, 亩) as ``docs/tiles-parcels.png``.
