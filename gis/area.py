@@ -42,6 +42,7 @@ from pyproj import CRS, Geod
 
 from gis.crs import CGCS2000, gk_epsg_for_longitude, parse_crs
 from gis.errors import CRSError, GeometryError, InputError
+from gis.options import METHODS
 
 #: CGCS2000 semi-major axis (m).
 CGCS2000_A = 6378137.0
@@ -55,7 +56,6 @@ Method = Literal["ellipsoidal", "geodesic", "planar"]
 CHUNK = 20_000
 #: Threads measuring chunks of large inputs.
 THREADS = min(2, os.cpu_count() or 1)
-METHODS: tuple[str, ...] = ("ellipsoidal", "geodesic", "planar")
 _POLYGONAL = ("Polygon", "MultiPolygon")
 
 
@@ -173,24 +173,29 @@ def _ellipsoidal(geoms: np.ndarray) -> np.ndarray:
     )
     simple_index = np.flatnonzero(simple)
 
-    def measure_chunk(chunk: np.ndarray) -> None:
+    def measure_chunk(chunk: np.ndarray) -> int:
         coords, ring_of = shapely.get_coordinates(geoms[chunk], return_index=True)
         if not len(ring_of):
-            return
+            return len(chunk)
         starts = np.flatnonzero(np.r_[True, ring_of[1:] != ring_of[:-1]])
         areas = np.zeros(len(chunk))
         areas[ring_of[starts]] = _ring_areas(coords, ring_of, starts)[ring_of[starts]]
         result[chunk] = areas
+        return len(chunk)
 
     # Chunks keep the temporary arrays small (memory traffic, not arithmetic, bounds the
     # speed) and run on two threads: GEOS and NumPy release the GIL.
+    from gis.progress import bar
+
     chunks = [simple_index[lo : lo + CHUNK] for lo in range(0, len(simple_index), CHUNK)]
-    if len(chunks) > 2:
-        with ThreadPoolExecutor(max_workers=THREADS) as pool:
-            list(pool.map(measure_chunk, chunks))
-    else:
-        for chunk in chunks:
-            measure_chunk(chunk)
+    with bar(len(geoms), "measuring") as progress:
+        if len(chunks) > 2:
+            with ThreadPoolExecutor(max_workers=THREADS) as pool:
+                for chunk in pool.map(measure_chunk, chunks):
+                    progress.update(chunk)
+        else:
+            for chunk in chunks:
+                progress.update(measure_chunk(chunk))
     if (~simple).any():
         result[~simple] = _area_with_holes(geoms[~simple])
     return result

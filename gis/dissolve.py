@@ -141,6 +141,12 @@ def dissolved_areas(
     members = np.flatnonzero(clustered)
     order = members[np.argsort(labels[members], kind="stable")]
     starts = np.flatnonzero(np.r_[True, labels[order][1:] != labels[order][:-1]])
-    unions = np.array([shapely.union_all(geoms[part]) for part in np.split(order, starts[1:])], dtype=object)
+    from gis.progress import bar
+
+    unions = np.empty(len(starts), dtype=object)
+    with bar(len(order), "dissolving") as progress:
+        for k, part in enumerate(np.split(order, starts[1:])):
+            unions[k] = shapely.union_all(geoms[part])
+            progress.update(len(part))
     np.add.at(out, groups[order[starts]], measure(unions))
     return out

@@ -15,6 +15,7 @@ are balanced so that they add up to the rounded total (强制调平).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -145,6 +146,148 @@ def area_table(
     total = float(dissolved_areas(geoms, areas, measure, pairs=pairs)[0]) if len(gdf) else 0.0
     return finish_area_table(table, keys=keys, label=first_label(gdf, keys), features=len(gdf),
                              plain_total=float(areas.sum()), dissolved_total=total, unit=unit, method=method)
+
+
+def area_table_batches(
+    batches,
+    *,
+    by: str | Sequence[str] | None = None,
+    unit: str = "mu",
+    method: Method = "ellipsoidal",
+    planar_crs=None,
+    what: str = "the data",
+) -> pd.DataFrame:
+    """Return :func:`area_table` of a file read in batches (:class:`gis.stream.Batches`), one batch in memory.
+
+    Each batch is checked and measured, its group sums added up, its overlapping pairs found; the
+    bounding boxes of all features are kept (32 bytes each). Afterwards, the pairs across batches are
+    found from the boxes (only features whose box meets another batch's extent are compared) and tested
+    on their geometries, read again; the clusters of overlapping features — within and across batches —
+    are read again and dissolved. The table is the same as :func:`area_table` of the whole file.
+
+    Parameters
+    ----------
+    batches : gis.stream.Batches
+        The file, read in batches (each a GeoDataFrame indexed by file position), with ``take(positions)``.
+    by, unit, method, planar_crs, what
+        As for :func:`area_table`.
+    """
+    from gis.progress import bar
+
+    unit = normalize_unit(unit)
+    keys: list[str] | None = None
+    codes, boxes, rows, left, right, areas_all = [], [], [], [], [], []
+    group_index: dict[tuple, int] = {}
+    crs = None
+    label = "feature"
+    with bar(batches.count, "reading and measuring") as progress:
+        for batch in batches:
+            start = int(batch.index[0]) if len(batch) else 0
+            if keys is None:
+                keys = area_keys(batch, by, what)
+                label = first_label(batch, keys)
+                crs = batch.crs
+                if method == "planar" and planar_crs is None:
+                    planar_crs = planar_crs_for(batch)  # the plane of the first batch: the data are in one zone
+            require_polygons(batch.geometry, what)
+            require_valid(batch, what)
+            areas = np.asarray(measure_area(batch, method, planar_crs=planar_crs), dtype=float)
+            geoms = np.asarray(batch.geometry.values, dtype=object)
+            i, j = overlapping_pairs(geoms)
+            left.append(i + start)
+            right.append(j + start)
+            boxes.append(shapely.bounds(geoms))
+            areas_all.append(areas)
+            if keys:
+                values = batch[keys].itertuples(index=False, name=None)
+                codes.append(np.array([group_index.setdefault(tuple(None if pd.isna(x) else x for x in v),
+                                                              len(group_index)) for v in values], dtype=np.int64))
+            else:
+                rows.append(feature_rows(batch, areas, start))
+            progress.update(len(batch))
+    if keys is None:
+        raise GeometryError(f"{what} holds no features")
+    areas = np.concatenate(areas_all)
+    bounds = np.concatenate(boxes)
+    starts = np.cumsum([0] + [len(b) for b in boxes])
+    i, j = cross_batch_pairs(bounds, starts, batches.take)
+    pairs = (np.concatenate([*left, i]), np.concatenate([*right, j]))
+    members = np.unique(np.concatenate(pairs))
+    geoms = np.empty(len(areas), dtype=object)
+    geoms[members] = batches.take(members)
+    measure = measurer(crs, method, planar_crs)
+    if keys:
+        table, remap = _sorted_groups(group_index, keys)
+        code = remap[np.concatenate(codes)]
+        table["features"] = np.bincount(code, minlength=len(table))
+        dissolved = dissolved_areas(geoms, areas, measure, pairs=pairs, groups=code, n_groups=len(table))
+        table = group_rows(table, dissolved, np.bincount(code, weights=areas, minlength=len(table)))
+    else:
+        table = pd.concat(rows, ignore_index=True)
+    total = float(dissolved_areas(geoms, areas, measure, pairs=pairs)[0])
+    return finish_area_table(table, keys=keys, label=label, features=len(areas), plain_total=float(areas.sum()),
+                             dissolved_total=total, unit=unit, method=method)
+
+
+def _sorted_groups(group_index: dict[tuple, int], keys: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """Order groups as ``groupby(sort=True, dropna=False)`` does; return their keys and the old → new codes."""
+    found = pd.DataFrame(list(group_index), columns=keys)
+    order = found.sort_values(keys, na_position="last", kind="stable").index.to_numpy()
+    remap = np.empty(len(order), dtype=np.int64)
+    remap[order] = np.arange(len(order))
+    table = found.iloc[order].reset_index(drop=True)
+    table = pd.DataFrame({k: [None if pd.isna(v) else v for v in table[k]] for k in keys})
+    return table, remap
+
+
+def cross_batch_pairs(bounds: np.ndarray, starts: np.ndarray, take) -> tuple[np.ndarray, np.ndarray]:
+    """Return the overlapping pairs of features of different batches, given every feature's bounding box.
+
+    Parameters
+    ----------
+    bounds : numpy.ndarray
+        ``(n, 4)`` boxes (minx, miny, maxx, maxy) of all features, in file order.
+    starts : numpy.ndarray
+        The position of each batch's first feature, and ``n`` last.
+    take : callable
+        Reads the geometries at given positions (:meth:`gis.stream.Batches.take`).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Positions ``(i, j)``, ``i`` in an earlier batch than ``j``, whose interiors intersect.
+    """
+    n_batches = len(starts) - 1
+    found_i, found_j = [], []
+    extents = [(bounds[a:b, 0].min(), bounds[a:b, 1].min(), bounds[a:b, 2].max(), bounds[a:b, 3].max())
+               for a, b in itertools.pairwise(starts) if b > a]
+    for b in range(n_batches):
+        for c in range(b + 1, n_batches):
+            eb, ec = extents[b], extents[c]
+            if eb[0] > ec[2] or ec[0] > eb[2] or eb[1] > ec[3] or ec[1] > eb[3]:
+                continue
+            near_b = starts[b] + np.flatnonzero(_meets(bounds[starts[b]:starts[b + 1]], ec))
+            near_c = starts[c] + np.flatnonzero(_meets(bounds[starts[c]:starts[c + 1]], eb))
+            if not len(near_b) or not len(near_c):
+                continue
+            tree = shapely.STRtree(shapely.box(*bounds[near_b].T))
+            qi, ti = tree.query(shapely.box(*bounds[near_c].T), predicate="intersects")
+            found_i.append(near_b[ti])
+            found_j.append(near_c[qi])
+    if not found_i:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    i, j = np.concatenate(found_i), np.concatenate(found_j)
+    needed = np.unique(np.concatenate([i, j]))
+    geoms = np.empty(int(needed.max()) + 1, dtype=object)
+    geoms[needed] = take(needed)
+    overlap = shapely.intersects(geoms[i], geoms[j]) & ~shapely.touches(geoms[i], geoms[j])
+    return i[overlap], j[overlap]
+
+
+def _meets(bounds: np.ndarray, extent) -> np.ndarray:
+    return (bounds[:, 0] <= extent[2]) & (bounds[:, 2] >= extent[0]) & (bounds[:, 1] <= extent[3]) & (
+        bounds[:, 3] >= extent[1])
 
 
 def area_keys(frame: pd.DataFrame, by: str | Sequence[str] | None, what: str) -> list[str]:
