@@ -824,6 +824,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("layers", help="summarise the shipped layers")
     p.add_argument("names", nargs="*", metavar="LAYER")
     p.set_defaults(func=cmd_layers)
+    for command in sub.choices.values():  # -q after the command too (gis area … -q); absent, the global one stands
+        command.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                             help="no progress bars and no notes on standard error")
     return parser
 
 

@@ -182,6 +182,8 @@ def main() -> None:
     parser.add_argument("--data", help="keep the built files in this folder and reuse them (e.g. /tmp/benchcli: "
                                        "building 10⁶ parcels takes minutes)")
     parser.add_argument("--skip-duckdb", action="store_true", help="time only gis")
+    parser.add_argument("--jobs", nargs="+", choices=("area", "overlay"), default=["area", "overlay"])
+    parser.add_argument("--formats", nargs="+", choices=("gpkg", "parquet"), default=["gpkg", "parquet"])
     args = parser.parse_args()
     import duckdb  # noqa: F401  (fail early without the bench extra)
 
@@ -201,9 +203,9 @@ def main() -> None:
             folder = base / f"n{n}"
             build(folder, n)
             zones = folder / "zones.gpkg"
-            for fmt in ("gpkg", "parquet"):
+            for fmt in args.formats:
                 source = folder / f"p.{fmt}"
-                for job in ("area", "overlay"):
+                for job in args.jobs:
                     ours_out = folder / f"gis_{job}_{fmt}.csv"
                     duck_out = folder / f"duck_{job}_{fmt}.csv"
                     for stale in (ours_out, duck_out):

@@ -115,3 +115,5 @@ def test_long_work_shows_a_bar_on_a_terminal_and_none_when_piped_or_quiet(big, t
     assert piped.returncode == 0 and what not in piped.stderr and "%|" not in piped.stderr
     code, shown = _on_a_terminal("--quiet", *argv, "--overwrite")
     assert code == 0 and shown == ""  # no bar and no note
+    code, shown = _on_a_terminal(*argv, "--overwrite", "-q")  # after the command too
+    assert code == 0 and shown == ""
