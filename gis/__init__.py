@@ -26,107 +26,60 @@ Errors and warnings: :class:`GisError` and its subclasses, :class:`GisWarning`.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+import importlib
 
-from gis.area import ellipsoidal_area, geodesic_area, measure_area, planar_area
-from gis.build import build_site
-from gis.check import Problem, check_layers
-from gis.crs import gcj02_to_wgs84, gk_epsg, guess_crs, wgs84_to_gcj02
-from gis.engine import Dask
-from gis.errors import (
-    ConfigError,
-    CRSError,
-    DataSourceError,
-    FieldError,
-    FontError,
-    GeometryError,
-    GisError,
-    GisWarning,
-    InputError,
-    LayerNotFoundError,
-)
-from gis.export import write_geojson_files, write_geopackage, write_parquet_datasets, write_shapefiles, write_tables
-from gis.figure import render_figure
-from gis.geometry import line_length, polygon_area, share_inside
-from gis.importing import import_file
-from gis.io import atomic_path, read_vector, write_geojson
-from gis.landuse import is_known_code, land_use_name
-from gis.layers import list_layers, open_source, read_layer, read_layers
-from gis.mapdef import MapDefinition, list_maps, load_definition
-from gis.maps import render_file, render_map
-from gis.measure import area_table, reclaim_table, reconcile
-from gis.overlay import overlay, zone_composition
-from gis.qml import layer_qml
-from gis.reports import REPORTS
-from gis.review import load_profile, review
-from gis.rules import check_rules
-from gis.units import balanced_round, from_square_metres, round_half_up, to_square_metres
+#: Where each public name lives: ``import gis`` loads none of them (nor geopandas, pandas, pyogrio …);
+#: the first use of a name imports its module.
+_PUBLIC: dict[str, str] = {
+    "ellipsoidal_area": "gis.area", "geodesic_area": "gis.area", "measure_area": "gis.area",
+    "planar_area": "gis.area",
+    "build_site": "gis.build",
+    "Problem": "gis.check", "check_layers": "gis.check",
+    "gcj02_to_wgs84": "gis.crs", "gk_epsg": "gis.crs", "guess_crs": "gis.crs", "wgs84_to_gcj02": "gis.crs",
+    "Dask": "gis.engine",
+    "CRSError": "gis.errors", "ConfigError": "gis.errors", "DataSourceError": "gis.errors",
+    "FieldError": "gis.errors", "FontError": "gis.errors", "GeometryError": "gis.errors",
+    "GisError": "gis.errors", "GisWarning": "gis.errors", "InputError": "gis.errors",
+    "LayerNotFoundError": "gis.errors",
+    "write_geojson_files": "gis.export", "write_geopackage": "gis.export", "write_parquet_datasets": "gis.export",
+    "write_shapefiles": "gis.export", "write_tables": "gis.export",
+    "render_figure": "gis.figure",
+    "line_length": "gis.geometry", "polygon_area": "gis.geometry", "share_inside": "gis.geometry",
+    "import_file": "gis.importing",
+    "atomic_path": "gis.io", "read_vector": "gis.io", "write_geojson": "gis.io",
+    "is_known_code": "gis.landuse", "land_use_name": "gis.landuse",
+    "list_layers": "gis.layers", "open_source": "gis.layers", "read_layer": "gis.layers", "read_layers": "gis.layers",
+    "MapDefinition": "gis.mapdef", "list_maps": "gis.mapfiles", "load_definition": "gis.mapdef",
+    "render_file": "gis.maps", "render_map": "gis.maps",
+    "area_table": "gis.measure", "reclaim_table": "gis.measure", "reconcile": "gis.measure",
+    "overlay": "gis.overlay", "zone_composition": "gis.overlay",
+    "layer_qml": "gis.qml",
+    "REPORTS": "gis.reports",
+    "load_profile": "gis.review", "review": "gis.review",
+    "check_rules": "gis.rules",
+    "balanced_round": "gis.units", "from_square_metres": "gis.units", "round_half_up": "gis.units",
+    "to_square_metres": "gis.units",
+}
 
-try:
-    __version__ = version("wenzhou-gis")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0+unknown"
+__all__ = sorted([*_PUBLIC, "__version__"], key=lambda name: (not name.isupper(), not name[0].isupper(), name))
 
-__all__ = [
-    "REPORTS",
-    "CRSError",
-    "ConfigError",
-    "Dask",
-    "DataSourceError",
-    "FieldError",
-    "FontError",
-    "GeometryError",
-    "GisError",
-    "GisWarning",
-    "InputError",
-    "LayerNotFoundError",
-    "MapDefinition",
-    "Problem",
-    "__version__",
-    "area_table",
-    "atomic_path",
-    "balanced_round",
-    "build_site",
-    "check_layers",
-    "check_rules",
-    "ellipsoidal_area",
-    "from_square_metres",
-    "gcj02_to_wgs84",
-    "geodesic_area",
-    "gk_epsg",
-    "guess_crs",
-    "import_file",
-    "is_known_code",
-    "land_use_name",
-    "layer_qml",
-    "line_length",
-    "list_layers",
-    "list_maps",
-    "load_definition",
-    "load_profile",
-    "measure_area",
-    "open_source",
-    "overlay",
-    "planar_area",
-    "polygon_area",
-    "read_layer",
-    "read_layers",
-    "read_vector",
-    "reclaim_table",
-    "reconcile",
-    "render_figure",
-    "render_file",
-    "render_map",
-    "review",
-    "round_half_up",
-    "share_inside",
-    "to_square_metres",
-    "wgs84_to_gcj02",
-    "write_geojson",
-    "write_geojson_files",
-    "write_geopackage",
-    "write_parquet_datasets",
-    "write_shapefiles",
-    "write_tables",
-    "zone_composition",
-]
+
+def __getattr__(name: str):
+    """Import a public name's module on first use (PEP 562) and keep the name here."""
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version("wenzhou-gis")
+        except PackageNotFoundError:  # running from a source tree without installation
+            value = "0+unknown"
+    elif name in _PUBLIC:
+        value = getattr(importlib.import_module(_PUBLIC[name]), name)
+    else:
+        raise AttributeError(f"module 'gis' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

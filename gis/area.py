@@ -9,7 +9,10 @@ Three measures, all in square metres:
     trapezoids summed with the closed-form ellipsoid zone area. That sum is
     exactly the planar area of the polygon in a cylindrical equal-area mapping
     ``x = a·λ, y = a·q(φ)/2`` (q the authalic function), so it is computed
-    vectorised: one coordinate pass and a shoelace sum per ring in NumPy.
+    vectorised: one coordinate pass and a shoelace sum per ring in NumPy. Within
+    a ring spanning at most 1° of latitude, q is its Taylor series about the
+    ring's first vertex (four terms: error < 2e-9 relative, and no sine or
+    logarithm per vertex); wider rings use the closed form.
     Edges are thereby straight in (longitude, authalic latitude): a map sheet
     bounded by parallels and meridians gets its theoretical area (图幅理论面积)
     from its four corners.
@@ -42,6 +45,7 @@ from pyproj import CRS, Geod
 
 from gis.crs import CGCS2000, gk_epsg_for_longitude, parse_crs
 from gis.errors import CRSError, GeometryError, InputError
+from gis.options import METHODS
 
 #: CGCS2000 semi-major axis (m).
 CGCS2000_A = 6378137.0
@@ -55,7 +59,9 @@ Method = Literal["ellipsoidal", "geodesic", "planar"]
 CHUNK = 20_000
 #: Threads measuring chunks of large inputs.
 THREADS = min(2, os.cpu_count() or 1)
-METHODS: tuple[str, ...] = ("ellipsoidal", "geodesic", "planar")
+#: Rings spanning at most this many degrees of latitude (and not beyond ±80°) use the series of q.
+SERIES_SPAN = 1.0
+_RADIAN = np.pi / 180
 _POLYGONAL = ("Polygon", "MultiPolygon")
 
 
@@ -173,24 +179,31 @@ def _ellipsoidal(geoms: np.ndarray) -> np.ndarray:
     )
     simple_index = np.flatnonzero(simple)
 
-    def measure_chunk(chunk: np.ndarray) -> None:
-        coords, ring_of = shapely.get_coordinates(geoms[chunk], return_index=True)
-        if not len(ring_of):
-            return
-        starts = np.flatnonzero(np.r_[True, ring_of[1:] != ring_of[:-1]])
-        areas = np.zeros(len(chunk))
-        areas[ring_of[starts]] = _ring_areas(coords, ring_of, starts)[ring_of[starts]]
-        result[chunk] = areas
+    def measure_chunk(chunk: np.ndarray) -> int:
+        part = geoms[chunk]
+        counts = shapely.get_num_coordinates(part)
+        nonempty = counts > 0
+        if nonempty.any():
+            offsets = np.zeros(int(nonempty.sum()) + 1, dtype=np.int64)
+            np.cumsum(counts[nonempty], out=offsets[1:])
+            areas = np.zeros(len(chunk))
+            areas[nonempty] = _ring_areas(shapely.get_coordinates(part), offsets)
+            result[chunk] = areas
+        return len(chunk)
 
     # Chunks keep the temporary arrays small (memory traffic, not arithmetic, bounds the
     # speed) and run on two threads: GEOS and NumPy release the GIL.
+    from gis.progress import bar
+
     chunks = [simple_index[lo : lo + CHUNK] for lo in range(0, len(simple_index), CHUNK)]
-    if len(chunks) > 2:
-        with ThreadPoolExecutor(max_workers=THREADS) as pool:
-            list(pool.map(measure_chunk, chunks))
-    else:
-        for chunk in chunks:
-            measure_chunk(chunk)
+    with bar(len(geoms), "measuring") as progress:
+        if len(chunks) > 2:
+            with ThreadPoolExecutor(max_workers=THREADS) as pool:
+                for chunk in pool.map(measure_chunk, chunks):
+                    progress.update(chunk)
+        else:
+            for chunk in chunks:
+                progress.update(measure_chunk(chunk))
     if (~simple).any():
         result[~simple] = _area_with_holes(geoms[~simple])
     return result
@@ -224,21 +237,78 @@ def _unwrap_antimeridian(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def _ring_areas(coords: np.ndarray, ring_of: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Absolute area of each closed ring, rings given by the ring index of each vertex."""
-    rings = int(ring_of[-1]) + 1 if len(ring_of) else 0
-    lam = np.radians(coords[:, 0])
-    q = authalic_q(np.radians(coords[:, 1]))
-    # Each ring is measured from its own first vertex: small numbers keep the
-    # shoelace sum exact to ~1e-12 relative even for 100 m² parcels.
-    first = np.zeros(rings, dtype=np.int64)
-    first[ring_of[starts]] = starts
-    ref = first[ring_of]
-    x = CGCS2000_A * (lam - lam[ref])
-    y = CGCS2000_A * 0.5 * (q - q[ref])
-    cross = x[:-1] * y[1:] - x[1:] * y[:-1]
-    cross[ring_of[:-1] != ring_of[1:]] = 0.0  # pairs that straddle two rings
-    return np.abs(np.bincount(ring_of[:-1], weights=cross, minlength=rings)) / 2
+def _mul(a: list, b: list) -> list:
+    """Return the product of two power series (coefficient lists of equal length), truncated to that length."""
+    return [sum(a[i] * b[k - i] for i in range(k + 1)) for k in range(len(a))]
+
+
+def authalic_series(latitude_degrees: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Return the Taylor series of ``a q(φ)/2`` about latitudes φ₀, per degree of latitude.
+
+    ``a (q(φ₀ + d°) − q(φ₀)) / 2 = s · d · (1 + d·(k₂ + d·(k₃ + d·k₄)))`` with ``(s, k₂, k₃, k₄)`` returned
+    (metres per degree, then per degree², ³, ⁴). The derivative of ``q/2`` is ``(1 − e²) cos φ / (1 − e² sin² φ)²``;
+    its series is built from those of sine and cosine by series arithmetic, then integrated. The series
+    leaves out the fifth power: less than 2e-9 relative error within 1° of φ₀, up to ±80°.
+
+    Examples
+    --------
+    >>> s, k2, k3, k4 = authalic_series(np.array([28.0]))
+    >>> d = 0.01
+    >>> exact = CGCS2000_A * (authalic_q(np.radians(28.01)) - authalic_q(np.radians(28.0))) / 2
+    >>> bool(abs(s[0] * d * (1 + d * (k2[0] + d * (k3[0] + d * k4[0]))) / exact - 1) < 1e-11)
+    True
+    """
+    phi = np.radians(latitude_degrees)
+    s0, c0 = np.sin(phi), np.cos(phi)
+    sine = [s0, c0, -s0 / 2, -c0 / 6]  # sin(φ₀ + δ), δ in radians
+    cosine = [c0, -s0, -c0 / 2, s0 / 6]
+    w = _mul(sine, sine)
+    w0 = 1 - _E2 * w[0]
+    u = [np.zeros_like(s0), *(-_E2 * w[k] / w0 for k in (1, 2, 3))]  # 1 − e² sin² = w0 (1 + u)
+    u2 = _mul(u, u)
+    u3 = _mul(u2, u)
+    inverse_square = [np.ones_like(s0), *(-2 * u[k] + 3 * u2[k] - 4 * u3[k] for k in (1, 2, 3))]  # (1 + u)⁻²
+    f = [(1 - _E2) * c / w0**2 for c in _mul(cosine, inverse_square)]  # d(q/2)/dφ about φ₀
+    return (CGCS2000_A * _RADIAN * f[0], f[1] * _RADIAN / (2 * f[0]), f[2] * _RADIAN**2 / (3 * f[0]),
+            f[3] * _RADIAN**3 / (4 * f[0]))
+
+
+def _ring_areas(coords: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Absolute area of each closed ring, ring ``r`` being ``coords[offsets[r]:offsets[r + 1]]`` (none empty).
+
+    The shoelace sum of ``(a λ, a q(φ)/2)``, each ring's q measured from its first vertex (small numbers:
+    the sum stays exact to ~1e-10 even for 100 m² parcels), by its series (:func:`authalic_series`),
+    or the closed form for a ring wider than :data:`SERIES_SPAN` in latitude or beyond ±80°.
+    """
+    starts = offsets[:-1]
+    counts = np.diff(offsets)
+    lam = coords[:, 0]
+    phi = coords[:, 1]
+    phi0 = phi[starts]
+    scale, k2, k3, k4 = authalic_series(phi0)
+    d = phi - np.repeat(phi0, counts)
+    y = np.repeat(k4, counts)
+    y *= d
+    y += np.repeat(k3, counts)
+    y *= d
+    y += np.repeat(k2, counts)
+    y *= d
+    y += 1.0
+    y *= d  # q's difference from the ring's first vertex, per metre of ``scale``
+    span = np.maximum.reduceat(np.abs(d), starts)
+    exact = (span > SERIES_SPAN) | (np.abs(phi0) > 80.0)
+    if exact.any():
+        scale = np.where(exact, CGCS2000_A * _RADIAN, scale)
+        for r in np.flatnonzero(exact):
+            lo, hi = offsets[r], offsets[r + 1]
+            q = authalic_q(np.radians(phi[lo:hi]))
+            y[lo:hi] = (q - q[0]) / (2 * _RADIAN)
+    x = lam - lam[0]  # the shoelace sum of a closed ring does not change with x's origin
+    cross = np.empty(len(x))
+    np.multiply(x[:-1], y[1:], out=cross[:-1])
+    cross[:-1] -= x[1:] * y[:-1]
+    cross[offsets[1:] - 1] = 0.0  # the pairs that straddle two rings, and the last
+    return np.abs(np.add.reduceat(cross, starts)) * scale * (CGCS2000_A * _RADIAN / 2)
 
 
 def _area_with_holes(geoms: np.ndarray) -> np.ndarray:
@@ -251,12 +321,11 @@ def _area_with_holes(geoms: np.ndarray) -> np.ndarray:
         ring_offsets, polygon_rings, geometry_polygons = offsets
         polygon_geometry = np.repeat(np.arange(len(geometry_polygons) - 1), np.diff(geometry_polygons))
     rings = len(ring_offsets) - 1
-    ring_of = np.repeat(np.arange(rings), np.diff(ring_offsets))
-    nonempty = np.diff(ring_offsets) > 0
+    counts = np.diff(ring_offsets)
+    nonempty = counts > 0
     ring_area = np.zeros(rings)
-    if len(ring_of):
-        ring_area = _ring_areas(coords, ring_of, ring_offsets[:-1][nonempty])
-        ring_area = np.pad(ring_area, (0, rings - len(ring_area)))
+    if nonempty.any():
+        ring_area[nonempty] = _ring_areas(coords, np.r_[0, np.cumsum(counts[nonempty])])
     polygon_of_ring = np.repeat(np.arange(len(polygon_rings) - 1), np.diff(polygon_rings))
     is_shell = np.zeros(rings, dtype=bool)
     is_shell[polygon_rings[:-1][np.diff(polygon_rings) > 0]] = True

@@ -22,25 +22,13 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-import pandas as pd
-
-from gis import __version__
-from gis.area import METHODS, planar_crs_for
-from gis.build import build_site
-from gis.check import check_layers, summarize
 from gis.errors import ConfigError, GisError, GisWarning
-from gis.io import atomic_write, protect_inputs
-from gis.layers import is_file_argument, layer_summary, list_layers, open_source, read_layers
-from gis.mapdef import is_definition_path, list_maps, load_definition
-from gis.maps import BASEMAPS, render_file, render_map
-from gis.measure import area_table, reclaim_table, reconcile
-from gis.overlay import overlay, zone_composition
-from gis.report import FORMATS, drop_empty, emit, for_terminal, records, render
-from gis.rules import check_rules
+from gis.options import BASEMAPS, METHODS, TABLE_FORMATS, output_format
 from gis.safe import inert
-from gis.site import site_report, site_report_markdown
-from gis.table import format_table
 from gis.units import LABELS, SQUARE_METRES
+
+# The libraries (pandas, geopandas, pyogrio, folium …) are imported by the commands that use them, so that
+# ``gis --help`` and a mistyped option answer at once.
 
 #: The library's parameter names (as messages write them, in backticks) and this command's flags.
 FLAGS: dict[str, str] = {
@@ -50,7 +38,7 @@ FLAGS: dict[str, str] = {
     "tianditu_key": "--tianditu-key", "tolerance": "--tolerance", "min_share": "--min-share", "workers": "--workers",
     "scheduler": "--scheduler", "dpi": "--dpi", "engine": "--engine", "method": "--method", "format": "--format",
     "planar_crs": "--planar-crs", "by": "--by", "field": "--field", "schema_layer": "--schema", "unit": "--unit",
-    "name_field": "--name-field", "profile": "--profile",
+    "name_field": "--name-field", "profile": "--profile", "output": "-o", "quiet": "--quiet",
 }
 _PARAMETER = re.compile(r"`([a-z_]+)(=True)?`")
 
@@ -73,12 +61,20 @@ def cli_message(text: str) -> str:
     return _PARAMETER.sub(flag, str(text))
 
 
+#: ``--quiet``: no notes and no progress bars (errors and warnings are still printed).
+_QUIET = False
+
+
 def _note(message: str) -> None:
-    print(f"gis: {inert(cli_message(message))}", file=sys.stderr)
+    if not _QUIET:
+        print(f"gis: {inert(cli_message(message))}", file=sys.stderr)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     """``gis check``: validate layers or files; exit 1 if any problem is found."""
+    from gis.check import check_layers, summarize
+    from gis.layers import is_file_argument, list_layers, open_source
+
     sources = args.sources or list_layers()
     layers = {}
     for source in sources:
@@ -101,6 +97,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_layers(args: argparse.Namespace) -> int:
     """``gis layers``: a table of the shipped layers."""
+    from gis.layers import layer_summary
+    from gis.table import format_table
+
     rows = layer_summary(args.names or None)
     headers = ["layer", "features", "geometry", "documented areas", "area km² (dissolved)"]
     print(format_table(headers, [[*list(r.values())[:4], "-" if r["area_km2"] is None else f"{r['area_km2']:.2f}"]
@@ -110,6 +109,8 @@ def cmd_layers(args: argparse.Namespace) -> int:
 
 def _method_label(method: str, gdf) -> str:
     if method == "planar":
+        from gis.area import planar_crs_for
+
         return f"高斯-克吕格平面面积 (EPSG:{planar_crs_for(gdf).to_epsg()})"
     if method == "geodesic":
         return "CGCS2000 椭球面积 (测地线边, GeographicLib)"
@@ -124,25 +125,66 @@ def _engine(args: argparse.Namespace):
     return Dask(scheduler=args.scheduler, workers=args.workers, progress=True)
 
 
-def _emit(args: argparse.Namespace, table: pd.DataFrame, title: str | None = None) -> None:
-    emit(render(table, args.format, title=title), args.output, fmt=args.format, overwrite=args.overwrite)
+def _emit(args: argparse.Namespace, table, title: str | None = None, *, sheet: str = "结果") -> None:
+    """Write one result table in the format asked for (or named by the -o suffix): text, or a workbook sheet."""
+    _emit_sections(args, [(sheet, title, table)])
+
+
+def _emit_sections(args: argparse.Namespace, sections, *, csv_section: bool = False) -> None:
+    """Write titled tables (``(sheet, title, table)``): one text, or one workbook with a sheet each.
+
+    CSV and JSON of several tables: one CSV with a ``section`` column (``csv_section``), a JSON object by sheet.
+    """
+    from gis.report import emit, render, render_sections
+
+    if args.format == "xlsx":
+        from gis.export import write_tables
+        from gis.reports import table_sheet
+
+        write_tables({name: table_sheet(table, name=name, title=title or name) for name, title, table in sections},
+                     args.output, overwrite=args.overwrite)
+        return
+    if len(sections) == 1:
+        _, title, table = sections[0]
+        text = render(table, args.format, title=title)
+    else:
+        text = render_sections(sections, args.format, csv_section=csv_section)
+    emit(text, args.output, fmt=args.format, overwrite=args.overwrite)
+
+
+def _for_people(args: argparse.Namespace) -> bool:
+    """Whether the output is read by people (terminal table, Markdown, workbook) rather than by programs."""
+    return args.format in ("table", "markdown", "xlsx")
 
 
 def cmd_area(args: argparse.Namespace) -> int:
     """``gis area``: areas per feature or group, or reconciliation against documented areas."""
+    from gis.measure import area_table, area_table_batches, reconcile
+
+    reader = None if args.reconcile or args.method == "planar" else _batches(args.source, args)
+    if reader is not None:  # a big file: read in batches, one in memory at a time
+        table = area_table_batches(reader, by=args.by, unit=args.unit, method=args.method, what=reader.name)
+        return _area_output(args, table, reader.name, _method_label(args.method, None))
     gdf, info = _open(args.source, args, "data")
     label = _method_label(args.method, gdf)
     if args.reconcile:
         table = reconcile(gdf, tolerance=args.tolerance, method=args.method, what=info.name)
-        _emit(args, table, f"{info.name}: 量算面积与文件面积核对, {label}, 容差 ±{args.tolerance:.0%}")
+        _emit(args, table, f"{info.name}: 量算面积与文件面积核对, {label}, 容差 ±{args.tolerance:.0%}",
+              sheet="面积核对")
         flagged = int((table["flag"] == "超出容差").sum())
         compared = int(table["diff_pct"].notna().sum())
         _note(f"{compared} feature(s) with a documented area; {flagged} beyond ±{args.tolerance:.0%}")
         return 0
     table = area_table(gdf, by=args.by, unit=args.unit, method=args.method, planar_crs=args.planar_crs,
                        what=info.name, engine=_engine(args))
-    _emit(args, drop_empty(table) if args.format == "table" else table,
-          f"{info.name}: {label}, 单位 {LABELS[args.unit]}")
+    return _area_output(args, table, info.name, label)
+
+
+def _area_output(args: argparse.Namespace, table, name: str, label: str) -> int:
+    from gis.report import drop_empty
+
+    _emit(args, drop_empty(table) if _for_people(args) else table, f"{name}: {label}, 单位 {LABELS[args.unit]}",
+          sheet="面积")
     if table.attrs.get("disjoint") is False:
         total = table.iloc[-1]
         _note(
@@ -154,36 +196,45 @@ def cmd_area(args: argparse.Namespace) -> int:
 
 def cmd_reclaim(args: argparse.Namespace) -> int:
     """``gis reclaim``: reclaimed acreage with totals by status, district and scheme."""
+    from gis.measure import reclaim_table
+    from gis.report import drop_empty
+
     gdf, info = _open(args.source, args, "data")
     tables = reclaim_table(gdf, method=args.method)
-    if args.format == "json":
-        payload = {name: records(t) for name, t in tables.items()}
-        text = json.dumps(payload, ensure_ascii=False, indent=1) + "\n"
-        emit(text, args.output, fmt="json", overwrite=args.overwrite)
-        return 0
-    if args.format == "csv":
-        combined = pd.concat([t.assign(section=name) for name, t in tables.items()], ignore_index=True)
-        combined = combined[["section", *[c for c in combined.columns if c != "section"]]]
-        emit(render(combined, "csv"), args.output, fmt="csv", overwrite=args.overwrite)
-        return 0
     label = _method_label(args.method, gdf)
     titles = {
-        "areas": f"{info.name}: 围垦面积 ({label})",
-        "by_status": "按状态汇总 (溶解后计算, 嵌套与重叠只计一次)",
-        "by_district": "按所在区汇总",
-        "by_scheme": "按布局方案汇总",
+        "areas": (f"{info.name}: 围垦面积 ({label})", "围垦面积"),
+        "by_status": ("按状态汇总 (溶解后计算, 嵌套与重叠只计一次)", "按状态"),
+        "by_district": ("按所在区汇总", "按所在区"),
+        "by_scheme": ("按布局方案汇总", "按布局方案"),
     }
-    parts = []
+    sections = []
     for name, table in tables.items():
+        title, sheet = titles[name]
+        if args.format in ("csv", "json"):
+            sections.append((name, None, table))
+            continue
         shown = table if name == "areas" else drop_empty(
             table[[c for c in table.columns if c not in ("area_m2",)]], ("sum_m2", "overlap_m2", "sum_mu")
         )
-        parts.append(render(shown, "table", title=titles[name]))
-    emit("\n".join(parts), args.output, fmt="table", overwrite=args.overwrite)
+        sections.append((sheet, title, shown))
+    _emit_sections(args, sections, csv_section=True)
     return 0
 
 
+def _batches(source: str, args: argparse.Namespace):
+    """Return the file's :class:`gis.stream.Batches` if it is big (the local engine only), else ``None``."""
+    if getattr(args, "engine", "local") != "local":
+        return None
+    from gis.stream import batches_for
+
+    return batches_for(source, layer=getattr(args, "layer", None), crs=args.crs, encoding=args.encoding,
+                       sql=getattr(args, "sql", None))
+
+
 def _open(source: str, args: argparse.Namespace, what: str):
+    from gis.layers import open_source
+
     gdf, info = open_source(source, layer=getattr(args, "layer", None), encoding=args.encoding, crs=args.crs,
                             sql=getattr(args, "sql", None))
     for note in info.notes:
@@ -212,42 +263,86 @@ class _Warnings:
 
 def cmd_overlay(args: argparse.Namespace) -> int:
     """``gis overlay``: projects against zones, overlap area and share inside."""
+    from gis.overlay import overlay
+    from gis.report import for_terminal
+
+    reader = _batches(args.projects, args)
+    if reader is not None:  # a big file: overlaid batch by batch, the rows written as they come
+        return _overlay_batches(args, reader)
     projects, pinfo = _open(args.projects, args, "projects")
     zones, zinfo = _open(args.zones, args, "zones")
     with _Warnings():
         table = overlay(projects, zones, project_id=args.id_field, zone_id=args.zone_field, min_share=args.min_share,
                         projects_name=pinfo.name, zones_name=zinfo.name, engine=_engine(args))
-    shown = for_terminal(table, mu_of=("area_inside_m2",)) if args.format == "table" else table
-    _emit(args, shown, f"{pinfo.name} × {zinfo.name}: 叠加 (CGCS2000 椭球面积)")
+    shown = for_terminal(table, mu_of=("area_inside_m2",)) if _for_people(args) else table
+    _emit(args, shown, f"{pinfo.name} × {zinfo.name}: 叠加 (CGCS2000 椭球面积)", sheet="叠加")
     alone = int(table["zone_id"].isna().sum())
     _note(f"{table['project_id'].nunique()} project(s); {alone} in no zone")
     return 0
 
 
+def _overlay_batches(args: argparse.Namespace, reader) -> int:
+    import pandas as pd
+
+    from gis.overlay import overlay_batches
+    from gis.report import emit_parts, for_terminal
+
+    zones, zinfo = _open(args.zones, args, "zones")
+    counts = {"projects": 0, "alone": 0}
+
+    def parts():
+        for rows in overlay_batches(reader, zones, project_id=args.id_field, zone_id=args.zone_field,
+                                    min_share=args.min_share, projects_name=reader.name, zones_name=zinfo.name):
+            counts["projects"] += int(rows["project_id"].nunique())
+            counts["alone"] += int(rows["zone_id"].isna().sum())
+            yield rows
+
+    with _Warnings():
+        if args.format in ("csv", "json"):
+            emit_parts(parts(), args.output, fmt=args.format, overwrite=args.overwrite)
+        else:
+            table = pd.concat(list(parts()), ignore_index=True)
+            shown = for_terminal(table, mu_of=("area_inside_m2",)) if _for_people(args) else table
+            _emit(args, shown, f"{reader.name} × {zinfo.name}: 叠加 (CGCS2000 椭球面积)", sheet="叠加")
+    _note(f"{counts['projects']} project(s); {counts['alone']} in no zone")
+    return 0
+
+
 def cmd_composition(args: argparse.Namespace) -> int:
     """``gis composition``: what each zone holds, by a field of another layer."""
+    from gis.overlay import zone_composition
+    from gis.report import for_terminal
+
     zones, zinfo = _open(args.zones, args, "zones")
     layer, linfo = _open(args.layer_source, args, "layer")
     with _Warnings():
         table = zone_composition(zones, layer, field=args.field, zone_id=args.zone_field,
                                  zones_name=zinfo.name, layer_name=linfo.name)
-    shown = for_terminal(table, mu_of=("area_m2",)) if args.format == "table" else table
-    _emit(args, shown, f"{zinfo.name} 内 {linfo.name} 的构成（按 {args.field}，同类先溶解；CGCS2000 椭球面积）")
+    shown = for_terminal(table, mu_of=("area_m2",)) if _for_people(args) else table
+    _emit(args, shown, f"{zinfo.name} 内 {linfo.name} 的构成（按 {args.field}，同类先溶解；CGCS2000 椭球面积）",
+          sheet="构成")
     return 0
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
     """``gis rules``: the plans' siting rules checked against the layers."""
+    import pandas as pd
+
+    from gis.report import cited, emit
+    from gis.rules import check_rules
+
     results = check_rules()
     if args.format == "json":
         emit(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=1) + "\n",
              args.output, fmt="json", overwrite=args.overwrite)
         return 0
     table = pd.DataFrame([r.as_dict() for r in results])
-    if args.format == "csv":
+    if args.format != "table":
         table["features"] = table["features"].map("; ".join)
         table["failing"] = table["failing"].map("; ".join)
-        emit(render(table, "csv"), args.output, fmt="csv", overwrite=args.overwrite)
+        if args.format != "csv":
+            table["source"] = [cited(s) for s in table["source"]]
+        _emit(args, table, "规划规则核查（通过 / 不通过 / 无法判断）", sheet="规划规则")
         return 0
     lines = []
     for r in results:
@@ -262,6 +357,9 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 def cmd_site(args: argparse.Namespace) -> int:
     """``gis site``: a siting report (选址分析) for candidate sites."""
+    from gis.report import emit
+    from gis.site import site_report, site_report_markdown
+
     sites, info = _open(args.source, args, "sites")
     with _Warnings():
         report = site_report(sites, id_field=args.id_field, what=info.name)
@@ -272,23 +370,20 @@ def cmd_site(args: argparse.Namespace) -> int:
         text = json.dumps(report["sites"], ensure_ascii=False, indent=1) + "\n"
         emit(text, args.output, fmt="json", overwrite=args.overwrite)
     elif args.format == "csv":
-        emit(render(report["rows"], "csv"), args.output, fmt="csv", overwrite=args.overwrite)
+        _emit(args, report["rows"])
     else:
-        parts = [render(report["overlaps"], "table", title=f"{info.name}: 占用情况 (CGCS2000 椭球面积)"),
-                 render(report["rules"], "table", title="规划规则")]
-        emit("\n".join(parts), args.output, fmt="table", overwrite=args.overwrite)
+        _emit_sections(args, [("占用情况", f"{info.name}: 占用情况 (CGCS2000 椭球面积)", report["overlaps"]),
+                              ("规划规则", "规划规则", report["rules"])])
     return 0
 
 
 def cmd_review(args: argparse.Namespace) -> int:
     """``gis review``: sites against a review profile's control layers (用地预审 / 合规性审查)."""
     from gis.review import load_profile, review
-    from gis.review_report import format_for, write_review
+    from gis.review_report import write_review
 
     profile = load_profile(args.profile)  # a bad profile stops here, before anything is read or written
-    fmt = format_for(args.output, args.format)
-    if fmt in ("xlsx", "pdf") and not args.output:
-        raise GisError(f"a {fmt} review is a file: name it with -o FILE.{fmt}")
+    fmt = args.format
     if args.output:
         from gis.io import refuse_existing
 
@@ -367,6 +462,7 @@ def cmd_user(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     """``gis audit``: the workbench's audit log (who, when, what, result)."""
     from gis.server.store import open_store
+    from gis.table import format_table
 
     entries = open_store(args.data, args.store).audit_log(args.limit)
     if args.format == "json":
@@ -380,6 +476,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 def cmd_map(args: argparse.Namespace) -> int:
     """``gis map``: render a map definition (a shipped one, or a .toml file), or a quick-look map of a file."""
+    from gis.io import atomic_write
+    from gis.layers import is_file_argument
+    from gis.mapdef import is_definition_path, load_definition
+    from gis.maps import render_file, render_map
+
     key = args.tianditu_key or os.environ.get("TIANDITU_KEY")
     if is_definition_path(args.source) and args.source.endswith(".toml"):
         page = render_map(load_definition(args.source), basemap=args.basemap, tianditu_key=key)
@@ -397,6 +498,8 @@ def cmd_map(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     """``gis build``: every map, the area, reclamation, overlay and rules reports, and an index page."""
+    from gis.build import build_site
+
     key = args.tianditu_key or os.environ.get("TIANDITU_KEY")
     with _Warnings():
         written = build_site(Path(args.output), basemap=args.basemap, tianditu_key=key, overwrite=args.overwrite)
@@ -449,6 +552,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     if not any((args.gpkg, args.shp, args.geojson, args.xlsx, args.csv, args.postgis, args.parquet)):
         raise GisError("say what to export: --gpkg FILE, --shp DIR, --geojson DIR, --xlsx FILE, --csv DIR, "
                        "--parquet DIR or --postgis URL")
+    from gis.layers import read_layers
+
     layers = read_layers(args.layers or None)
     written: list[object] = []
     with _Warnings():
@@ -552,10 +657,13 @@ def _map_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tianditu-key", help="Tianditu key for --basemap tianditu (or set TIANDITU_KEY)")
 
 
-def _output_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+def _output_options(p: argparse.ArgumentParser, formats: tuple[str, ...] = TABLE_FORMATS) -> None:
+    p.add_argument("--format", choices=formats, default=None,
+                   help="output format (default: named by the -o suffix — .csv, .json, .md, .xlsx"
+                        f"{', .pdf' if 'pdf' in formats else ''} —, else the table on the terminal)")
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
     p.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
+    p.set_defaults(formats=formats)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -564,7 +672,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="gis",
         description="Spatial-planning toolkit for Wenzhou's industrial platforms (温州产业平台空间规划工具).",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress bars and no notes on standard error (errors and warnings still)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("check", help="validate layers or files against the schema")
@@ -626,9 +736,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", metavar="FILE", help="a vector file of candidate sites (or a shipped layer name)")
     p.add_argument("--id-field", default="id", help="the sites' id field (default: id)")
     _source_options(p)
-    p.add_argument("--format", choices=[*FORMATS, "markdown"], default="table", help="output format")
-    p.add_argument("-o", "--output", help="write to this file instead of standard output")
-    p.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
+    _output_options(p)
     p.set_defaults(func=cmd_site)
 
     p = sub.add_parser("review", help="review sites against a profile of control layers (用地预审 / 合规性审查)")
@@ -637,10 +745,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--id-field", default="id", help="the sites' id field (default: id)")
     p.add_argument("--name-field", default="name", help="the sites' name field (default: name)")
     _source_options(p)
-    p.add_argument("--format", choices=("table", "json", "markdown", "xlsx", "pdf"), default=None,
-                   help="output format (default: from the -o suffix, else table)")
-    p.add_argument("-o", "--output", help="write to this file (.json, .md, .xlsx, .pdf) instead of standard output")
-    p.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
+    _output_options(p, ("table", "json", "markdown", "xlsx", "pdf"))
     p.set_defaults(func=cmd_review)
 
     p = sub.add_parser("serve", help="the planner's workbench in the browser (127.0.0.1:8000 by default)")
@@ -676,7 +781,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("map", help="render a map definition (maps/NAME.toml, or your own .toml) or a quick-look map")
     p.add_argument("source", metavar="NAME|FILE",
-                   help=f"a map name ({', '.join(list_maps())}), its title, a definition .toml, or a vector file")
+                   help=f"a map name ({', '.join(_map_names())}), its title, a definition .toml, or a vector file")
     p.add_argument("-o", "--output", required=True, help="the HTML file to write")
     p.add_argument("--overwrite", action="store_true", help="replace the output if it exists")
     _map_options(p)
@@ -690,7 +795,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("figure", help="a printable A4 map (PNG or PDF) of a map definition")
-    p.add_argument("name", metavar="NAME", help=f"a map name ({', '.join(list_maps())}), its title, or a .toml file")
+    p.add_argument("name", metavar="NAME", help=f"a map name ({', '.join(_map_names())}), its title, or a .toml file")
     p.add_argument("-o", "--output", required=True, help="FILE.png or FILE.pdf")
     p.add_argument("--dpi", type=_whole(1, 1200), default=150, help="resolution of a PNG (default 150)")
     p.add_argument("--orientation", choices=("landscape", "portrait"), default="landscape",
@@ -728,7 +833,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("layers", help="summarise the shipped layers")
     p.add_argument("names", nargs="*", metavar="LAYER")
     p.set_defaults(func=cmd_layers)
+    for command in sub.choices.values():  # -q after the command too (gis area … -q); absent, the global one stands
+        command.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                             help="no progress bars and no notes on standard error")
     return parser
+
+
+def _map_names() -> list[str]:
+    from gis.mapfiles import list_maps
+
+    return list_maps()
+
+
+class _Version(argparse.Action):
+    """``--version``: the installed version, looked up only when asked."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from gis import __version__
+
+        parser.exit(0, f"{parser.prog} {__version__}\n")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -740,9 +866,18 @@ class _Parser(argparse.ArgumentParser):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``gis`` command line; return the exit status."""
+    global _QUIET
     parser = build_parser()
     args = parser.parse_args(argv)
+    from gis import settings
+
+    shown, _QUIET = settings.progress, args.quiet
+    settings.progress = not args.quiet  # bars only on a terminal, for big inputs (gis.progress)
     try:
+        if hasattr(args, "formats"):  # the format asked for, or the one the -o suffix names: checked before any work
+            args.format = output_format(args.output, args.format, args.formats)
+        from gis.io import protect_inputs
+
         with protect_inputs(), _Warnings():  # no command writes over its own input; warnings as one line each
             return int(args.func(args) or 0)
     except ConfigError as exc:  # names the keys of a file, not parameters
@@ -761,6 +896,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("gis: interrupted", file=sys.stderr)
         return 130
+    finally:
+        settings.progress, _QUIET = shown, False
 
 
 if __name__ == "__main__":

@@ -12,12 +12,14 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from pyproj import CRS
-from pyproj.exceptions import CRSError as ProjCRSError
+from typing import TYPE_CHECKING
 
 from gis.errors import CRSError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from pyproj import CRS
 
 #: CRS of the shipped layers.
 LAYER_CRS = "EPSG:4326"
@@ -87,12 +89,15 @@ def parse_crs(value: object) -> CRS:
     CRSError
         With the value in the message, if PROJ does not know it.
     """
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError as ProjCRSError
+
     text = str(value).strip()
     if text.isdigit():
         text = f"EPSG:{text}"
     try:
         return CRS.from_user_input(text)
-    except ProjCRSError:
+    except ProjCRSError:  # pyproj's own
         raise CRSError(f"unknown CRS {value!r}; give an EPSG code such as EPSG:4490 or EPSG:4549") from None
 
 
@@ -149,6 +154,8 @@ def _out_of_china(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
 
 
 def _gcj_delta(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    import numpy as np
+
     x = lon - 105.0
     y = lat - 35.0
     sx = np.sqrt(np.abs(x))
@@ -178,6 +185,8 @@ def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     >>> round(float(lon), 5), round(float(lat), 5)
     (120.70406, 27.99672)
     """
+    import numpy as np
+
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
     dlon, dlat = _gcj_delta(lon, lat)
@@ -206,6 +215,8 @@ def gcj02_to_wgs84(lon, lat, *, tolerance: float = 1e-10, max_iterations: int = 
     tuple of numpy.ndarray
         WGS84 longitude and latitude.
     """
+    import numpy as np
+
     glon = np.asarray(lon, dtype=float)
     glat = np.asarray(lat, dtype=float)
     wlon, wlat = glon.copy(), glat.copy()
@@ -243,11 +254,14 @@ def coordinates_misfit(bounds: tuple[float, float, float, float], crs: CRS) -> s
 
     Examples
     --------
+    >>> from pyproj import CRS
     >>> coordinates_misfit((120.6, 27.9, 120.7, 28.0), CRS.from_epsg(4549)) is not None
     True
     >>> coordinates_misfit((560000, 3090000, 570000, 3100000), CRS.from_epsg(4549)) is None
     True
     """
+    import numpy as np
+
     minx, miny, maxx, maxy = (float(b) for b in bounds)
     if not np.all(np.isfinite([minx, miny, maxx, maxy])):
         return None

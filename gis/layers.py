@@ -225,6 +225,8 @@ def layer_summary(names: list[str] | None = None) -> list[dict[str, object]]:
         and points).
     """
     from gis.area import ellipsoidal_area, is_polygonal
+    from gis.dissolve import dissolved_areas
+    from gis.measure import measurer
 
     rows = []
     for name in names or list_layers():
@@ -232,8 +234,9 @@ def layer_summary(names: list[str] | None = None) -> list[dict[str, object]]:
         polygons = gdf[is_polygonal(gdf.geometry)]
         area_km2 = None
         if len(polygons):
-            dissolved = polygons.geometry.union_all()
-            area_km2 = round(float(ellipsoidal_area([dissolved], crs=gdf.crs)[0]) / 1e6, 2)
+            geoms = polygons.geometry.to_numpy()
+            dissolved = dissolved_areas(geoms, ellipsoidal_area(geoms, crs=gdf.crs), measurer(gdf.crs, "ellipsoidal"))
+            area_km2 = round(float(dissolved[0]) / 1e6, 2)
         documented = int(gdf["documented_area"].notna().sum()) if "documented_area" in gdf else 0
         rows.append({
             "layer": name,

@@ -50,18 +50,18 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
-
-import geopandas as gpd
+from typing import TYPE_CHECKING, Any
 
 from gis.config import Table, load_toml
 from gis.crs import LAYER_CRS
 from gis.errors import InputError
+from gis.mapfiles import list_maps, maps_folder
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    import geopandas as gpd
 
 #: Geometry kinds a map layer may have.
 KINDS: tuple[str, ...] = ("polygon", "line", "point", "band")
@@ -254,6 +254,7 @@ def background_land() -> tuple[gpd.GeoSeries, gpd.GeoSeries]:
 
 @lru_cache(maxsize=4)
 def _background_land(coast_stamp: tuple, districts_stamp: tuple) -> tuple[gpd.GeoSeries, gpd.GeoSeries]:
+    import geopandas as gpd
     import shapely
     from shapely.geometry import box
 
@@ -353,6 +354,8 @@ class MapLayer:
 
     def select(self, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         """Return the features the ``where`` filter selects (none when a filter field is missing)."""
+        import pandas as pd
+
         mask = pd.Series(True, index=gdf.index)
         for key, value in self.where.items():
             if key not in gdf.columns:
@@ -375,6 +378,8 @@ class MapLayer:
 
     def values(self, gdf: gpd.GeoDataFrame) -> pd.Series:
         """Return each feature's class value as a string (empty when the class field is missing)."""
+        import pandas as pd
+
         if self.class_field not in gdf.columns:
             return pd.Series("", index=gdf.index)
         return gdf[self.class_field].astype(str)
@@ -413,6 +418,9 @@ class MapLayer:
 
 def band(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Return lines buffered to belts of their ``band_width_m`` (flat ends), measured in the GK plane."""
+    import numpy as np
+    import pandas as pd
+
     from gis.area import planar_crs_for
 
     widths = pd.to_numeric(gdf.get("band_width_m"), errors="coerce")
@@ -472,34 +480,14 @@ class MapDefinition:
 
     def bounds(self) -> tuple[float, float, float, float]:
         """Return (minx, miny, maxx, maxy) of everything the map draws, in degrees."""
+        import numpy as np
+
         frames = [f.total_bounds for _, f in self.frames if len(f)]
         if not frames:
             lat, lon = self.view.center
             return lon - 0.05, lat - 0.05, lon + 0.05, lat + 0.05
         b = np.array(frames)
         return float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max())
-
-
-def maps_folder() -> Path:
-    """Return the folder of the shipped map definitions (``maps/`` of the source tree, or ``$GIS_MAPS_FOLDER``)."""
-    env = os.environ.get("GIS_MAPS_FOLDER")
-    if env:
-        return Path(env)
-    source_tree = Path(__file__).resolve().parents[1] / "maps"
-    if source_tree.is_dir():
-        return source_tree
-    return Path(str(resources.files("gis") / "mapdata"))
-
-
-def list_maps() -> list[str]:
-    """Return the names of the shipped map definitions.
-
-    Examples
-    --------
-    >>> "zhenan" in list_maps()
-    True
-    """
-    return sorted(p.stem for p in maps_folder().glob("*.toml"))
 
 
 def is_definition_path(name: str) -> bool:
@@ -682,6 +670,8 @@ class StyleRule:
 
     def mask(self, gdf: gpd.GeoDataFrame) -> pd.Series:
         """Return which features of ``gdf`` this rule's conditions select."""
+        import pandas as pd
+
         mask = pd.Series(True, index=gdf.index)
         for key, values in self.conditions.items():
             if key not in gdf.columns:

@@ -68,14 +68,14 @@ from gis.mapdef import (
     list_maps,
     load_definition,
 )
+from gis.options import BASEMAPS
 from gis.report import cited, fixed
 from gis.safe import html_text as escape
 from gis.units import from_square_metres
 
 __all__ = ["ATTRIBUTION", "BASEMAPS", "SCHEMATIC_NOTE", "list_maps", "load_definition", "render_file", "render_map"]
 
-#: Basemaps a map may add (all optional; the default is none).
-BASEMAPS: tuple[str, ...] = ("none", "osm", "tianditu", "tianditu-img")
+#: Tiles of the basemaps (:data:`gis.options.BASEMAPS`; all optional, the default is none).
 _TIANDITU = (
     "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}"
     "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"

@@ -15,7 +15,8 @@ are balanced so that they add up to the rounded total (强制调平).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -23,9 +24,18 @@ import pandas as pd
 import geopandas as gpd
 import shapely
 
-from gis.area import Method, measure_area, require_polygons
+from gis.area import Method, measure_area, planar_crs_for, require_polygons
+from gis.dissolve import dissolved_areas, overlapping_pairs
 from gis.errors import FieldError, GeometryError, InputError
-from gis.units import LABELS, balanced_round, from_square_metres, normalize_unit, round_half_up, to_square_metres
+from gis.units import (
+    LABELS,
+    balanced_round,
+    from_square_metres,
+    normalize_unit,
+    round_half_up,
+    round_half_up_array,
+    to_square_metres,
+)
 
 #: Relative gap between dissolved area and plain sum below which the parts count as disjoint.
 DISJOINT_TOLERANCE = 1e-9
@@ -33,16 +43,34 @@ DISJOINT_TOLERANCE = 1e-9
 DECIMALS: dict[str, int] = {"m2": 2, "ha": 4, "mu": 2, "km2": 4, "wanmu": 4}
 
 
-def _union_area(geoms: gpd.GeoSeries, method: Method, planar_crs=None) -> float:
-    """Area of the union of ``geoms`` (overlaps counted once)."""
-    if len(geoms) == 1:
-        return float(measure_area(geoms, method, planar_crs=planar_crs)[0])
-    union = geoms.union_all(method="unary")
-    return float(measure_area(gpd.GeoSeries([union], crs=geoms.crs), method, planar_crs=planar_crs)[0])
-
-
 def _label_fields(gdf: gpd.GeoDataFrame) -> list[str]:
     return [f for f in ("id", "name") if f in gdf.columns]
+
+
+def measurer(crs, method: Method, planar_crs=None) -> Callable[[np.ndarray], np.ndarray]:
+    """Return a function measuring an array of polygons in ``crs`` by ``method`` (for dissolved unions)."""
+
+    def measure(geoms: np.ndarray) -> np.ndarray:
+        if not len(geoms):
+            return np.zeros(0)
+        return measure_area(gpd.GeoSeries(geoms, crs=crs), method, planar_crs=planar_crs)
+
+    return measure
+
+
+def group_codes(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Return a group code per row (groups sorted, empty values a group of their own) and the groups' key values.
+
+    The second item has the ``keys`` columns (``None`` for an empty value) and ``features``, one row per code.
+    """
+    grouped = frame[keys].groupby(keys, dropna=False, sort=True)
+    codes = grouped.ngroup().to_numpy(dtype=np.int64)
+    sizes = grouped.size()
+    index = sizes.index.to_frame(index=False) if isinstance(sizes.index, pd.MultiIndex) else pd.DataFrame(
+        {keys[0]: sizes.index.to_numpy()})
+    groups = pd.DataFrame({k: [None if pd.isna(v) else v for v in index[k]] for k in keys})
+    groups["features"] = sizes.to_numpy()
+    return codes, groups
 
 
 def area_table(
@@ -91,65 +119,258 @@ def area_table(
         If the data hold lines or points.
     FieldError
         If a ``by`` field does not exist.
+
+    Notes
+    -----
+    Only the features that overlap others are dissolved (:mod:`gis.dissolve`): the
+    rest are summed, which gives the area of the union of all, as fast as a sum.
     """
     unit = normalize_unit(unit)
     require_polygons(gdf.geometry, what)
     require_valid(gdf, what)
-    keys = [by] if isinstance(by, str) else list(by or [])
-    missing = [k for k in keys if k not in gdf.columns]
-    if missing:
-        known = ", ".join(c for c in gdf.columns if c != gdf.geometry.name)
-        raise FieldError(f"{what} has no field {missing[0]!r}; its fields are: {known}")
+    keys = area_keys(gdf, by, what)
+    if method == "planar" and planar_crs is None:
+        planar_crs = planar_crs_for(gdf)  # one plane for the parts and the unions alike
     if areas is None:
         areas = measure_area(gdf, method, planar_crs=planar_crs, engine=engine)
+    areas = np.asarray(areas, dtype=float)
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    pairs = overlapping_pairs(geoms)
+    measure = measurer(gdf.crs, method, planar_crs)
+    if keys:
+        codes, table = group_codes(gdf, keys)
+        dissolved = dissolved_areas(geoms, areas, measure, pairs=pairs, groups=codes, n_groups=len(table))
+        table = group_rows(table, dissolved, np.bincount(codes, weights=areas, minlength=len(table)))
+    else:
+        table = feature_rows(gdf, areas)
+    total = float(dissolved_areas(geoms, areas, measure, pairs=pairs)[0]) if len(gdf) else 0.0
+    return finish_area_table(table, keys=keys, label=first_label(gdf, keys), features=len(gdf),
+                             plain_total=float(areas.sum()), dissolved_total=total, unit=unit, method=method)
+
+
+def area_table_batches(
+    batches,
+    *,
+    by: str | Sequence[str] | None = None,
+    unit: str = "mu",
+    method: Method = "ellipsoidal",
+    planar_crs=None,
+    what: str = "the data",
+) -> pd.DataFrame:
+    """Return :func:`area_table` of a file read in batches (:class:`gis.stream.Batches`), one batch in memory.
+
+    Each batch is checked and measured, its group sums added up, its overlapping pairs found; the
+    bounding boxes of all features are kept (32 bytes each). Afterwards, the pairs across batches are
+    found from the boxes (only features whose box meets another batch's extent are compared) and tested
+    on their geometries, read again; the clusters of overlapping features — within and across batches —
+    are read again and dissolved. The table is the same as :func:`area_table` of the whole file.
+
+    Parameters
+    ----------
+    batches : gis.stream.Batches
+        The file, read in batches (each a GeoDataFrame indexed by file position), with ``take(positions)``.
+    by, unit, method, planar_crs, what
+        As for :func:`area_table`.
+    """
+    from gis.progress import bar
+
+    unit = normalize_unit(unit)
+    keys: list[str] | None = None
+    codes, boxes, rows, left, right, areas_all = [], [], [], [], [], []
+    group_index: dict[tuple, int] = {}
+    crs = None
+    label = "feature"
+    with bar(batches.count, "reading and measuring") as progress:
+        for batch in batches:
+            start = int(batch.index[0]) if len(batch) else 0
+            if keys is None:
+                keys = area_keys(batch, by, what)
+                label = first_label(batch, keys)
+                crs = batch.crs
+                if method == "planar" and planar_crs is None:
+                    planar_crs = planar_crs_for(batch)  # the plane of the first batch: the data are in one zone
+            require_polygons(batch.geometry, what)
+            require_valid(batch, what)
+            areas = np.asarray(measure_area(batch, method, planar_crs=planar_crs), dtype=float)
+            geoms = np.asarray(batch.geometry.values, dtype=object)
+            i, j = overlapping_pairs(geoms)
+            left.append(i + start)
+            right.append(j + start)
+            boxes.append(shapely.bounds(geoms))
+            areas_all.append(areas)
+            if keys:
+                values = batch[keys].itertuples(index=False, name=None)
+                codes.append(np.array([group_index.setdefault(tuple(None if pd.isna(x) else x for x in v),
+                                                              len(group_index)) for v in values], dtype=np.int64))
+            else:
+                rows.append(feature_rows(batch, areas, start))
+            progress.update(len(batch))
+    if keys is None:
+        raise GeometryError(f"{what} holds no features")
+    areas = np.concatenate(areas_all)
+    bounds = np.concatenate(boxes)
+    starts = np.cumsum([0] + [len(b) for b in boxes])
+    i, j = cross_batch_pairs(bounds, starts, batches.take)
+    pairs = (np.concatenate([*left, i]), np.concatenate([*right, j]))
+    members = np.unique(np.concatenate(pairs))
+    geoms = np.empty(len(areas), dtype=object)
+    geoms[members] = batches.take(members)
+    measure = measurer(crs, method, planar_crs)
+    if keys:
+        table, remap = _sorted_groups(group_index, keys)
+        code = remap[np.concatenate(codes)]
+        table["features"] = np.bincount(code, minlength=len(table))
+        dissolved = dissolved_areas(geoms, areas, measure, pairs=pairs, groups=code, n_groups=len(table))
+        table = group_rows(table, dissolved, np.bincount(code, weights=areas, minlength=len(table)))
+    else:
+        table = pd.concat(rows, ignore_index=True)
+    total = float(dissolved_areas(geoms, areas, measure, pairs=pairs)[0])
+    return finish_area_table(table, keys=keys, label=label, features=len(areas), plain_total=float(areas.sum()),
+                             dissolved_total=total, unit=unit, method=method)
+
+
+def _sorted_groups(group_index: dict[tuple, int], keys: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """Order groups as ``groupby(sort=True, dropna=False)`` does; return their keys and the old → new codes."""
+    found = pd.DataFrame(list(group_index), columns=keys)
+    order = found.sort_values(keys, na_position="last", kind="stable").index.to_numpy()
+    remap = np.empty(len(order), dtype=np.int64)
+    remap[order] = np.arange(len(order))
+    table = found.iloc[order].reset_index(drop=True)
+    table = pd.DataFrame({k: [None if pd.isna(v) else v for v in table[k]] for k in keys})
+    return table, remap
+
+
+def cross_batch_pairs(bounds: np.ndarray, starts: np.ndarray, take) -> tuple[np.ndarray, np.ndarray]:
+    """Return the overlapping pairs of features of different batches, given every feature's bounding box.
+
+    Parameters
+    ----------
+    bounds : numpy.ndarray
+        ``(n, 4)`` boxes (minx, miny, maxx, maxy) of all features, in file order.
+    starts : numpy.ndarray
+        The position of each batch's first feature, and ``n`` last.
+    take : callable
+        Reads the geometries at given positions (:meth:`gis.stream.Batches.take`).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Positions ``(i, j)``, ``i`` in an earlier batch than ``j``, whose interiors intersect.
+    """
+    n_batches = len(starts) - 1
+    found_i, found_j = [], []
+    extents = [(bounds[a:b, 0].min(), bounds[a:b, 1].min(), bounds[a:b, 2].max(), bounds[a:b, 3].max())
+               for a, b in itertools.pairwise(starts) if b > a]
+    for b in range(n_batches):
+        for c in range(b + 1, n_batches):
+            eb, ec = extents[b], extents[c]
+            if eb[0] > ec[2] or ec[0] > eb[2] or eb[1] > ec[3] or ec[1] > eb[3]:
+                continue
+            near_b = starts[b] + np.flatnonzero(_meets(bounds[starts[b]:starts[b + 1]], ec))
+            near_c = starts[c] + np.flatnonzero(_meets(bounds[starts[c]:starts[c + 1]], eb))
+            if not len(near_b) or not len(near_c):
+                continue
+            tree = shapely.STRtree(shapely.box(*bounds[near_b].T))
+            qi, ti = tree.query(shapely.box(*bounds[near_c].T), predicate="intersects")
+            found_i.append(near_b[ti])
+            found_j.append(near_c[qi])
+    if not found_i:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    i, j = np.concatenate(found_i), np.concatenate(found_j)
+    needed = np.unique(np.concatenate([i, j]))
+    geoms = np.empty(int(needed.max()) + 1, dtype=object)
+    geoms[needed] = take(needed)
+    overlap = shapely.intersects(geoms[i], geoms[j]) & ~shapely.touches(geoms[i], geoms[j])
+    return i[overlap], j[overlap]
+
+
+def _meets(bounds: np.ndarray, extent) -> np.ndarray:
+    return (bounds[:, 0] <= extent[2]) & (bounds[:, 2] >= extent[0]) & (bounds[:, 1] <= extent[3]) & (
+        bounds[:, 3] >= extent[1])
+
+
+def area_keys(frame: pd.DataFrame, by: str | Sequence[str] | None, what: str) -> list[str]:
+    """Return the ``by`` fields as a list, refusing a field the data do not have."""
+    keys = [by] if isinstance(by, str) else list(by or [])
+    missing = [k for k in keys if k not in frame.columns]
+    if missing:
+        geometry = getattr(frame, "_geometry_column_name", None)
+        known = ", ".join(c for c in frame.columns if c != geometry)
+        raise FieldError(f"{what} has no field {missing[0]!r}; its fields are: {known}")
+    return keys
+
+
+def first_label(frame: pd.DataFrame, keys: list[str]) -> str:
+    """Return the column of an area table whose total row says 合计."""
+    return (keys or _label_fields(frame) or ["feature"])[0]
+
+
+def feature_rows(gdf: pd.DataFrame, areas: np.ndarray, start: int = 0) -> pd.DataFrame:
+    """Return the rows of an ungrouped area table: the id/name fields (or a feature number) and ``area_m2``."""
+    labels = _label_fields(gdf)
+    table = gdf[labels].reset_index(drop=True).copy() if labels else pd.DataFrame(
+        {"feature": np.arange(start + 1, start + len(gdf) + 1)}
+    )
+    table["area_m2"] = areas
+    table["sum_m2"] = np.nan
+    table["overlap_m2"] = np.nan
+    return table
+
+
+def group_rows(groups: pd.DataFrame, dissolved: np.ndarray, plain: np.ndarray) -> pd.DataFrame:
+    """Return the rows of a grouped area table from the groups' keys and features, dissolved areas and plain sums."""
+    table = groups.copy()
+    table["area_m2"] = dissolved
+    table["sum_m2"] = plain
+    table["overlap_m2"] = np.maximum(0.0, plain - dissolved)
+    return table
+
+
+def finish_area_table(table: pd.DataFrame, *, keys: list[str], label: str, features: int, plain_total: float,
+                      dissolved_total: float, unit: str, method: str) -> pd.DataFrame:
+    """Round an area table's rows (balanced where they are disjoint) and close it with its total row.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The rows (:func:`feature_rows` or :func:`group_rows`), areas unrounded.
+    keys : list of str
+        The group fields (empty for one row per feature).
+    label : str
+        The column whose total row says 合计.
+    features : int
+        The number of features.
+    plain_total, dissolved_total : float
+        The plain sum of the features' areas and the area of their union (m²).
+    unit, method : str
+        The unit of the ``area_<unit>`` column, and how the areas were measured.
+    """
     col = f"area_{unit}"
     digits = DECIMALS[unit]
-    if keys:
-        rows = []
-        work = gdf.assign(_area=areas)
-        for values, group in work.groupby(keys, dropna=False, sort=True):
-            values = values if isinstance(values, tuple) else (values,)
-            dissolved = _union_area(group.geometry, method, planar_crs)
-            plain = float(group["_area"].sum())
-            rows.append({
-                **{k: (None if pd.isna(v) else v) for k, v in zip(keys, values, strict=True)},
-                "features": len(group),
-                "area_m2": dissolved,
-                "sum_m2": plain,
-                "overlap_m2": max(0.0, plain - dissolved),
-            })
-        table = pd.DataFrame(rows)
-    else:
-        labels = _label_fields(gdf)
-        table = gdf[labels].reset_index(drop=True).copy() if labels else pd.DataFrame(
-            {"feature": np.arange(1, len(gdf) + 1)}
-        )
-        table["area_m2"] = areas
-        table["sum_m2"] = np.nan
-        table["overlap_m2"] = np.nan
-    total_dissolved = _union_area(gdf.geometry, method, planar_crs) if len(gdf) else 0.0
-    plain_total = float(table["area_m2"].sum())
-    disjoint = abs(plain_total - total_dissolved) <= DISJOINT_TOLERANCE * max(plain_total, 1.0)
-    part_values = from_square_metres(table["area_m2"].to_numpy(), unit) if len(table) else np.array([])
-    rounded = balanced_round(list(part_values), digits) if disjoint else [round_half_up(v, digits) for v in part_values]
+    rows_total = float(table["area_m2"].sum())
+    disjoint = abs(rows_total - dissolved_total) <= DISJOINT_TOLERANCE * max(rows_total, 1.0)
+    part_values = from_square_metres(table["area_m2"].to_numpy(dtype=float), unit) if len(table) else np.array([])
+    rounded = balanced_round(list(part_values), digits) if disjoint else list(round_half_up_array(part_values, digits))
     table[col] = rounded
     total_row = {c: None for c in table.columns}
-    first = (keys or _label_fields(gdf) or ["feature"])[0]
-    total_row[first] = "合计"
+    total_row[label] = "合计"
     if keys:
-        total_row["features"] = len(gdf)
+        total_row["features"] = features
     total_row.update({
-        "area_m2": total_dissolved,
-        "sum_m2": float(areas.sum()),
-        "overlap_m2": max(0.0, float(areas.sum()) - total_dissolved),
+        "area_m2": dissolved_total,
+        "sum_m2": plain_total,
+        "overlap_m2": max(0.0, plain_total - dissolved_total),
         col: round_half_up(sum(rounded), digits) if disjoint
-        else round_half_up(float(from_square_metres(total_dissolved, unit)), digits),
+        else round_half_up(float(from_square_metres(dissolved_total, unit)), digits),
     })
     table["total"] = False
     total_row["total"] = True
     table = pd.concat([table, pd.DataFrame([total_row])], ignore_index=True)
     for c in ("area_m2", "sum_m2", "overlap_m2"):
-        table[c] = [None if v is None or pd.isna(v) else round_half_up(float(v), 2) for v in table[c]]
+        values = pd.to_numeric(table[c], errors="coerce").to_numpy(dtype=float)
+        present = np.isfinite(values)
+        table[c] = round_half_up_array(values, 2) if present.any() else [None] * len(table)
     table.attrs.update({"unit": unit, "unit_label": LABELS[unit], "method": method, "disjoint": disjoint})
     return table
 

@@ -99,6 +99,8 @@ def prepare(gdf: gpd.GeoDataFrame, id_field: str, what: str) -> gpd.GeoDataFrame
 
 #: Projects from which their sizes are measured in a thread while the pairs are found.
 PARALLEL_SIZING = 2_000
+#: Project–zone pairs cut per slice (each slice advances the progress bar).
+CUT_SLICE = 50_000
 #: Longest zone-boundary piece (degrees) whose bounding box finds the projects near the boundary.
 BOUNDARY_PIECE = 0.002
 
@@ -154,6 +156,18 @@ def _candidate_pairs(pg: np.ndarray, zg: np.ndarray, kind: np.ndarray) -> tuple[
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=bool)
     return np.concatenate(zones_out), np.concatenate(projects_out), np.concatenate(inside_out)
+
+
+def _intersections(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Return ``shapely.intersection(a, b)``, in slices of :data:`CUT_SLICE` pairs under a progress bar."""
+    from gis.progress import bar
+
+    out = np.empty(len(a), dtype=object)
+    with bar(len(a), "overlaying", unit="pairs") as progress:
+        for lo in range(0, len(a), CUT_SLICE):
+            out[lo:lo + CUT_SLICE] = shapely.intersection(a[lo:lo + CUT_SLICE], b[lo:lo + CUT_SLICE])
+            progress.update(len(out[lo:lo + CUT_SLICE]))
+    return out
 
 
 def overlay(
@@ -240,7 +254,7 @@ def overlay(
     amount[inside] = size[pi_all[inside]]
     cut = ~inside & ~is_point[pi_all]
     if cut.any():
-        pieces = shapely.intersection(pg[pi_all[cut]], zg[zi_all[cut]])
+        pieces = _intersections(pg[pi_all[cut]], zg[zi_all[cut]])
         cut_lines = is_line[pi_all[cut]]
         amount_cut = np.zeros(int(cut.sum()))
         if (~cut_lines).any():
@@ -276,6 +290,45 @@ def overlay(
     rows = rows.drop(columns="_pi").reset_index(drop=True)
     rows["zone_id"] = rows["zone_id"].astype(object).where(rows["zone_id"].notna(), None)
     return rows
+
+
+def overlay_batches(
+    batches,
+    zones: gpd.GeoDataFrame,
+    *,
+    project_id: str = "id",
+    zone_id: str = "id",
+    min_share: float = 0.0,
+    projects_name: str = "projects",
+    zones_name: str = "zones",
+):
+    """Yield :func:`overlay` of each batch of a file read in batches (:class:`gis.stream.Batches`).
+
+    The zones are prepared once; the rows, batch after batch, are the rows of :func:`overlay` of the
+    whole file in the same order (a project's rows stay together, projects in file order), so that they
+    can be written as they come.
+    """
+    from gis.progress import bar
+
+    z = prepare(zones, zone_id, zones_name)
+    warned = False
+    with bar(getattr(batches, "count", None), "reading, overlaying and writing") as progress:
+        for batch in batches:
+            if batch.crs is not None and zones.crs is not None and not CRS.from_user_input(batch.crs).equals(
+                CRS.from_user_input(zones.crs)
+            ) and not warned:
+                warnings.warn(
+                    f"{projects_name} is in {batch.crs.name} and {zones_name} in {zones.crs.name}: both reprojected "
+                    "to EPSG:4326 for the overlay",
+                    OverlayWarning,
+                    stacklevel=2,
+                )
+                warned = True
+            if batch.crs is not None and not CRS.from_user_input(batch.crs).equals(CRS.from_user_input(LAYER_CRS)):
+                batch = batch.to_crs(LAYER_CRS)
+            yield overlay(batch, z, project_id=project_id, zone_id=zone_id, min_share=min_share,
+                          projects_name=projects_name, zones_name=zones_name)
+            progress.update(len(batch))
 
 
 def zone_composition(

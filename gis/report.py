@@ -1,9 +1,11 @@
-"""Rendering result tables as aligned text, CSV or JSON, and writing them safely.
+"""Rendering result tables as aligned text, CSV, JSON or Markdown, and writing them safely.
 
 Text tables carry Chinese headers and keep Chinese names aligned, every cell
 inert for the terminal; CSV is UTF-8 with a byte-order mark so that Excel opens
 it right, and no text cell can run as a formula (:func:`gis.safe.spreadsheet_text`); JSON is an array of row
-objects with the same keys as the CSV header (``null`` for an empty cell).
+objects with the same keys as the CSV header (``null`` for an empty cell); Markdown is a titled pipe table
+with the Chinese headers, every cell inert and escaped. (The workbook of a table is
+:func:`gis.reports.table_sheet` written by :func:`gis.export.write_tables`.)
 Writing goes through :func:`gis.io.atomic_write`.
 """
 
@@ -20,11 +22,12 @@ import pandas as pd
 
 from gis.errors import InputError
 from gis.io import atomic_write
-from gis.safe import spreadsheet_frame
+from gis.safe import inert, spreadsheet_frame
 from gis.table import format_table
 from gis.units import from_square_metres, round_half_up
 
-FORMATS: tuple[str, ...] = ("table", "csv", "json")
+#: The text formats :func:`render` writes.
+FORMATS: tuple[str, ...] = ("table", "csv", "json", "markdown")
 
 #: Chinese headers of every table the toolkit prints or writes for people (terminal, workbook, CSV, PostGIS).
 HEADERS: dict[str, str] = {
@@ -103,7 +106,7 @@ def drop_empty(table: pd.DataFrame, columns: tuple[str, ...] = ("sum_m2", "overl
     return table[keep]
 
 
-def _csv_ready(table: pd.DataFrame) -> pd.DataFrame:
+def _csv_ready(table: pd.DataFrame, whole_numbers: bool = True) -> pd.DataFrame:
     """Return ``table`` as CSV should spell it: ``true``/``false`` (not Python's ``True``), counts without ``.0``."""
     out = table.copy()
     for col in out.columns:
@@ -111,16 +114,19 @@ def _csv_ready(table: pd.DataFrame) -> pd.DataFrame:
         present = values.dropna()
         if len(present) and all(isinstance(v, bool | np.bool_) for v in present):
             out[col] = [None if pd.isna(v) else ("true" if v else "false") for v in values]
-        elif pd.api.types.is_float_dtype(values) and len(present) and bool(np.all(np.mod(present, 1) == 0)):
+        elif (whole_numbers and pd.api.types.is_float_dtype(values) and len(present)
+              and bool(np.all(np.mod(present, 1) == 0))):
             out[col] = values.astype("Int64")
     return out
 
 
-def csv_text(table: pd.DataFrame) -> str:
+def csv_text(table: pd.DataFrame, *, header: bool = True, whole_numbers: bool = True) -> str:
     """Return a table as CSV text: RFC 4180 line ends (so a value holding a CR or LF is quoted), inert cells.
 
     Booleans are written ``true``/``false`` and whole-number columns without a
-    decimal point (``8``, not ``8.0``).
+    decimal point (``8``, not ``8.0``) — unless ``whole_numbers=False``, for a table
+    written in parts (a part cannot know whether the whole column is whole numbers);
+    ``header=False`` leaves out the header line (the parts after the first).
 
     Examples
     --------
@@ -130,7 +136,8 @@ def csv_text(table: pd.DataFrame) -> str:
     ['8,false', ',true']
     """
     buffer = io.StringIO()
-    spreadsheet_frame(_csv_ready(table)).to_csv(buffer, index=False, lineterminator="\r\n")
+    spreadsheet_frame(_csv_ready(table, whole_numbers)).to_csv(buffer, index=False, lineterminator="\r\n",
+                                                               header=header)
     return buffer.getvalue()
 
 
@@ -141,10 +148,10 @@ def render(table: pd.DataFrame, fmt: str, *, title: str | None = None, headers: 
     ----------
     table : pandas.DataFrame
         The rows.
-    fmt : {"table", "csv", "json"}
+    fmt : {"table", "csv", "json", "markdown"}
         The format.
     title : str, optional
-        A line printed above a text table.
+        A line printed above a text table (a heading above a Markdown one).
     headers : mapping
         Chinese headers of the text format.
 
@@ -157,12 +164,63 @@ def render(table: pd.DataFrame, fmt: str, *, title: str | None = None, headers: 
         return json.dumps(records(table), ensure_ascii=False, indent=1) + "\n"
     if fmt == "csv":
         return csv_text(table)
+    if fmt == "markdown":
+        return markdown_table(table, title=title, headers=headers)
     if fmt != "table":
         raise InputError(f"unknown `format` {fmt!r}; formats: {', '.join(FORMATS)}")
     shown = table.drop(columns=[c for c in ("total",) if c in table.columns])
     rows = [[_clean(v) for v in row] for row in shown.itertuples(index=False)]
     text = format_table([headers.get(c, c) for c in shown.columns], rows)
     return (f"{title}\n" if title else "") + text + "\n"
+
+
+def _md_cell(value: object) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "是" if value else "否"
+    text = inert(value)
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace("`", "\\`")
+
+
+def markdown_table(table: pd.DataFrame, *, title: str | None = None, headers: Mapping[str, str] = HEADERS) -> str:
+    r"""Return a table as Markdown: an optional ``##`` title, Chinese headers, numbers right-aligned.
+
+    Every cell is inert (no control characters) and escaped (``|``, ``\``, `````, ``<``), so that a name
+    cannot break the table or become markup.
+
+    Examples
+    --------
+    >>> print(markdown_table(pd.DataFrame({"name": ["a|b"], "area_m2": [1.5]})), end="")
+    | 名称 | 面积（平方米） |
+    |---|---:|
+    | a\|b | 1.5 |
+    """
+    shown = table.drop(columns=[c for c in ("total",) if c in table.columns])
+    numeric = [pd.api.types.is_numeric_dtype(shown[c]) and not pd.api.types.is_bool_dtype(shown[c])
+               for c in shown.columns]
+    lines = [f"## {_md_cell(title)}", ""] if title else []
+    lines.append("| " + " | ".join(_md_cell(headers.get(c, c)) for c in shown.columns) + " |")
+    lines.append("|" + "|".join("---:" if n else "---" for n in numeric) + "|")
+    for row in shown.itertuples(index=False):
+        lines.append("| " + " | ".join(_md_cell(_clean(v)) for v in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def render_sections(sections, fmt: str, *, csv_section: bool = False,
+                    headers: Mapping[str, str] = HEADERS) -> str:
+    """Render several titled tables (``(name, title, table)`` triples) as one text.
+
+    ``table`` and ``markdown`` give each table under its title; ``json`` an object of the tables' rows by
+    name; ``csv`` one table with a ``section`` column first (``csv_section``) or the tables one after
+    the other.
+    """
+    if fmt == "json":
+        return json.dumps({name: records(t) for name, _, t in sections}, ensure_ascii=False, indent=1) + "\n"
+    if fmt == "csv" and csv_section:
+        combined = pd.concat([t.assign(section=name) for name, _, t in sections], ignore_index=True)
+        return csv_text(combined[["section", *[c for c in combined.columns if c != "section"]]])
+    return "\n".join(render(t, fmt, title=title, headers=headers) for _, title, t in sections)
 
 
 def emit(text: str, output: str | os.PathLike[str] | None, *, fmt: str, overwrite: bool = False) -> None:
@@ -179,6 +237,47 @@ def emit(text: str, output: str | os.PathLike[str] | None, *, fmt: str, overwrit
         return
     with atomic_write(output, overwrite=overwrite) as handle:
         handle.write(text)
+
+
+def emit_parts(parts, output: str | os.PathLike[str] | None, *, fmt: str, overwrite: bool = False) -> int:
+    """Write a table that comes in parts (``csv`` or ``json``) as the parts come; return the rows written.
+
+    The text is that of :func:`render` of the whole table (CSV: one header; JSON: one array of row
+    objects), except that CSV keeps a float column's decimal point (``whole_numbers=False``); only one
+    part is in memory at a time. A file is written through :func:`gis.io.atomic_write` (CSV with a BOM)
+    and appears only once complete.
+    """
+    if fmt not in ("csv", "json"):
+        raise InputError(f"a table in parts is written as csv or json, not `format` {fmt!r}")
+    written = 0
+
+    def pieces():
+        nonlocal written
+        started = False
+        for part in parts:
+            if fmt == "csv":
+                if started and not len(part):
+                    continue
+                text = csv_text(part, header=not started, whole_numbers=False)
+                yield ("\ufeff" + text) if not started and output is not None else text
+            else:
+                for row in records(part):
+                    yield ("[\n" if written == 0 else ",\n") + json.dumps([row], ensure_ascii=False, indent=1)[2:-2]
+                    written += 1
+                continue
+            started = True
+            written += len(part)
+        if fmt == "json":
+            yield "\n]\n" if written else "[]\n"
+
+    if output is None:
+        for text in pieces():
+            print(text, end="")
+        return written
+    with atomic_write(output, overwrite=overwrite) as handle:
+        for text in pieces():
+            handle.write(text)
+    return written
 
 
 def for_terminal(table: pd.DataFrame, *, mu_of: tuple[str, ...] = ("area_m2", "area_inside_m2")) -> pd.DataFrame:

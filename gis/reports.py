@@ -287,6 +287,21 @@ def build_sheet(report: Report, data: pd.DataFrame) -> Sheet:
                  decimals=decimals, percent=percent)
 
 
+def table_sheet(table: pd.DataFrame, *, name: str, title: str, unit: str = "", source: str = "") -> Sheet:
+    """Return any result table (``gis area``, ``gis overlay`` …) as a :class:`Sheet`: Chinese headers, totals bold.
+
+    The rows whose ``total`` column is true are the sheet's total rows; numbers keep the decimals of their
+    column (:data:`COLUMN_DECIMALS`, the units' decimals), shares show as percentages.
+    """
+    data = table.reset_index(drop=True)
+    totals = tuple(int(i) for i in range(len(data)) if "total" in data.columns and bool(data["total"].iloc[i]))
+    data = data.drop(columns=["total"], errors="ignore")
+    decimals = {HEADERS.get(c, c): d for c in data.columns if (d := _decimals(c)) is not None}
+    percent = tuple(HEADERS.get(c, c) for c in data.columns if c in (*PERCENT_COLUMNS, "share"))
+    return Sheet(name=name, title=title, unit=unit, source=source, table=data.rename(columns=HEADERS),
+                 totals=totals, decimals=decimals, percent=percent)
+
+
 def _unit_text(text: str) -> str:
     """Return ``"19.8 km2"`` as ``"19.8 平方公里"``: a figure with its unit's Chinese name."""
     number, _, unit = text.partition(" ")

@@ -48,21 +48,6 @@ _VERDICT_COLOURS = {PASS: "#1a9850", FAIL: "#d73027", UNKNOWN: "#fdae61"}
 PDF_LIST_ROWS = 18
 
 
-def format_for(output: str | os.PathLike[str] | None, fmt: str | None) -> str:
-    """Return the format to write: ``fmt`` if given, else the one the output's suffix names, else ``table``.
-
-    Examples
-    --------
-    >>> format_for("审查.pdf", None), format_for("x.md", None), format_for(None, None)
-    ('pdf', 'markdown', 'table')
-    """
-    if fmt:
-        return fmt
-    suffix = Path(output).suffix.lower() if output else ""
-    return {".json": "json", ".md": "markdown", ".markdown": "markdown", ".xlsx": "xlsx", ".pdf": "pdf",
-            ".txt": "table"}.get(suffix, "table")
-
-
 def _shown(table: pd.DataFrame) -> pd.DataFrame:
     out = table.copy()
     if "measure" in out.columns:

@@ -18,9 +18,12 @@ from __future__ import annotations
 import html
 import math
 import re
+import sys
 import unicodedata
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Characters that start a formula in Excel, LibreOffice and Google Sheets.
 FORMULA_STARTS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
@@ -63,6 +66,8 @@ def spreadsheet_text(value: object) -> object:
 
 def spreadsheet_frame(table: pd.DataFrame) -> pd.DataFrame:
     """Return ``table`` with every text cell (and column name) passed through :func:`spreadsheet_text`."""
+    import pandas as pd
+
     out = table.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
@@ -72,8 +77,9 @@ def spreadsheet_frame(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def html_text(value: object) -> str:
-    """Return a value as escaped HTML text (``None`` and NaN give an empty string)."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+    """Return a value as escaped HTML text (``None``, NaN and pandas' NA give an empty string)."""
+    pandas = sys.modules.get("pandas")  # a pandas NA exists only where pandas is loaded
+    if value is None or (pandas is not None and value is pandas.NA) or (isinstance(value, float) and math.isnan(value)):
         return ""
     return html.escape(str(value), quote=True)
 

@@ -1,15 +1,18 @@
 """Plain-text tables that keep Chinese text aligned.
 
 Chinese characters take two terminal columns; :func:`display_width` counts
-them so, and :func:`format_table` pads by display width, numbers to the right.
+them so (``wcwidth``, the terminal's own rules: wide and full-width characters,
+combining marks that take none), and :func:`format_table` pads by display
+width, numbers to the right.
 Every cell is made inert first (:func:`gis.safe.inert`): a name cannot carry
 escape sequences or line breaks into the terminal.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
+
+from wcwidth import wcswidth
 
 from gis.safe import inert
 
@@ -19,10 +22,11 @@ def display_width(text: str) -> int:
 
     Examples
     --------
-    >>> display_width("南塘工业区"), display_width("abc")
-    (10, 3)
+    >>> display_width("南塘工业区"), display_width("abc"), display_width("e\u0301")
+    (10, 3, 1)
     """
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+    width = wcswidth(text)
+    return width if width >= 0 else len(text)  # a control character (cells are inert, so not here)
 
 
 def _pad(text: str, width: int, right: bool) -> str:

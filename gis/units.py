@@ -13,10 +13,12 @@ import math
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from gis.errors import InputError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Square metres in one unit, exact.
 SQUARE_METRES: dict[str, Fraction] = {
@@ -102,6 +104,8 @@ def to_square_metres(value, unit: str):
     factor = _FACTORS.get(unit) or float(SQUARE_METRES[normalize_unit(unit)])
     if isinstance(value, float | int):
         return float(value) * factor
+    import numpy as np
+
     return np.asarray(value, dtype=float) * factor if np.ndim(value) else float(value) * factor
 
 
@@ -116,6 +120,8 @@ def from_square_metres(value, unit: str):
     factor = _FACTORS.get(unit) or float(SQUARE_METRES[normalize_unit(unit)])
     if isinstance(value, float | int):
         return float(value) / factor
+    import numpy as np
+
     return np.asarray(value, dtype=float) / factor if np.ndim(value) else float(value) / factor
 
 
@@ -163,6 +169,8 @@ def round_half_up_array(values, ndigits: int = 2) -> np.ndarray:
     >>> round_half_up_array([2.675, 0.125, -2.5, 1/3], 2).tolist()
     [2.68, 0.13, -2.5, 0.33]
     """
+    import numpy as np
+
     scaled = np.round(np.asarray(values, dtype=float) * 10.0**ndigits, 6)
     return np.sign(scaled) * np.floor(np.abs(scaled) + 0.5) / 10.0**ndigits + 0.0
 

@@ -136,3 +136,22 @@ def test_reconcile_flags_beyond_tolerance():
     table = reconcile(gdf, tolerance=0.05)
     assert list(table["flag"]) == ["符合", "超出容差", "无文件面积"]
     assert table["diff_pct"].iloc[1] == pytest.approx(100 * (1 / 1.2 - 1), abs=0.01)
+
+
+@pytest.mark.parametrize("south, height", [(28.0, 0.04), (28.0, 0.9), (27.0, 3.0), (-60.0, 0.5), (84.5, 0.4),
+                                            (0.0, 12.0)])
+def test_series_and_closed_form_give_a_sheets_zone_area(south, height):
+    # A box bounded by meridians and parallels is a zone of the ellipsoid: a² Δλ (q(φ₂) − q(φ₁)) / 2,
+    # whether its rings go through the series of q (within 1° of latitude, up to ±80°) or the closed form.
+    from gis.area import CGCS2000_A, authalic_q
+
+    west, width = 120.5, 0.0625
+    expected = CGCS2000_A**2 * np.radians(width) * (authalic_q(np.radians(south + height))
+                                                    - authalic_q(np.radians(south))) / 2
+    ring = box(west, south, west + width, south + height)
+    holed = ring.difference(box(west + 0.01, south + height / 4, west + 0.02, south + height / 2))
+    hole = CGCS2000_A**2 * np.radians(0.01) * (authalic_q(np.radians(south + height / 2))
+                                               - authalic_q(np.radians(south + height / 4))) / 2
+    got = ellipsoidal_area([ring, holed], crs="EPSG:4490")
+    assert got[0] == pytest.approx(expected, rel=1e-9)
+    assert got[1] == pytest.approx(expected - hole, rel=1e-9)
