@@ -285,15 +285,16 @@ def read_control_layer(source: str, *, layer: str | None, folder: Path, bbox, wh
         if "no CRS" in str(exc):
             raise ConfigError(f"{label}: {exc}; give the layer a .prj (or a CRS) before reviewing against it") \
                 from None
-        return LayerRead(label, shown, None, reason=f"CRS cannot be reconciled: {exc}", modified=modified)
+        return LayerRead(label, shown, None, reason=f"坐标系无法换算（CRS cannot be reconciled: {exc}）",
+                         modified=modified)
     except (DataSourceError, OSError) as exc:
-        return LayerRead(label, shown, None, reason=f"cannot be read: {exc}", modified=modified)
+        return LayerRead(label, shown, None, reason=f"无法读取（cannot be read: {exc}）", modified=modified)
     if gdf.crs is None:
         raise ConfigError(f"{label}: {shown} has no CRS; give the layer a .prj (or an SRID) before reviewing")
     try:
         gdf = gdf.to_crs(LAYER_CRS)
     except Exception as exc:  # PROJ has no path between the layer's CRS and lon/lat
-        return LayerRead(label, shown, None, reason=f"CRS {gdf.crs.name} cannot be reconciled: {exc}",
+        return LayerRead(label, shown, None, reason=f"坐标系 {gdf.crs.name} 无法换算（cannot be reconciled: {exc}）",
                          modified=modified)
     for key, value in where.items():
         if key not in gdf.columns:

@@ -254,7 +254,7 @@ def test_an_unreadable_layer_is_cannot_tell_never_a_pass(case):
     result = review(case["sites"], case["profile"])
     for site in result.sites:
         farmland = _c(site, "永久基本农田")
-        assert farmland["verdict"] == "无法判断" and "无法使用" in farmland["reason"]
+        assert farmland["verdict"] == "无法判断" and "无法使用" in farmland["reason"] and "无法读取" in farmland["reason"]
     assert next(layer for layer in result.layers if layer["name"] == "永久基本农田")["reason"]
 
 
