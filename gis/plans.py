@@ -25,6 +25,7 @@ from pathlib import Path
 
 from gis import settings
 from gis.errors import InputError
+from gis.schema import split_top_level
 
 #: Name of the declaration in the layers folder.
 PLANS_FILE = "plans.toml"
@@ -201,25 +202,10 @@ def _date(where: str, value: object) -> dt.date:
                      "(say in 'date_note' what the text states where it gives no full date)")
 
 
-def _split_top_level(text: str) -> list[str]:
-    """Split at ``;`` / ``；`` outside brackets, so a note like ``(…; …)`` stays whole."""
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(text):
-        if ch in "(（":
-            depth += 1
-        elif ch in ")）":
-            depth = max(0, depth - 1)
-        elif ch in ";；" and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-    parts.append(text[start:])
-    return [p.strip() for p in parts if p.strip()]
-
-
 def _items(source: str) -> list[tuple[str | None, str]]:
     """Return the parts of a ``source`` in order: (file, clause) for citations, (None, text) otherwise."""
     items: list[tuple[str | None, str]] = []
-    for part in _split_top_level(source):
+    for part in split_top_level(source):
         matches = list(SEED_FILE.finditer(part))
         if not matches:
             items.append((None, part))

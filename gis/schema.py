@@ -103,6 +103,29 @@ def required_fields(layer: str) -> tuple[str, ...]:
     return COMMON_FIELDS + LAYER_FIELDS.get(layer, ())
 
 
+def split_top_level(text: str) -> list[str]:
+    """Split an attribute at ``;`` / ``；`` outside brackets, so that a note like ``(…; …)`` stays whole.
+
+    The separator of the multi-part attributes (``source``, ``inferred``); empty parts are dropped.
+
+    Examples
+    --------
+    >>> split_top_level("000 三(一); 003 二(四)（注；见附表）；")
+    ['000 三(一)', '003 二(四)（注；见附表）']
+    """
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "(（":
+            depth += 1
+        elif ch in ")）":
+            depth = max(0, depth - 1)
+        elif ch in ";；" and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
 def inferred_fields(value: object) -> dict[str, str]:
     """Split an ``inferred`` value into {field: how it was inferred}.
 
@@ -131,20 +154,8 @@ def inferred_fields(value: object) -> dict[str, str]:
     """
     if not isinstance(value, str) or not value.strip():
         return {}
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(value):
-        if ch in "(（":
-            depth += 1
-        elif ch in ")）":
-            depth = max(0, depth - 1)
-        elif ch in ";；" and depth == 0:
-            parts.append(value[start:i])
-            start = i + 1
-    parts.append(value[start:])
     found: dict[str, str] = {}
-    for part in (p.strip() for p in parts):
-        if not part:
-            continue
+    for part in split_top_level(value):
         match = re.match(r"([a-z_]+):\s*(.+)", part, flags=re.S)
         if match is None:
             raise ValueError(f"inferred part {part!r} does not start with `field:`")
