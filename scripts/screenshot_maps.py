@@ -23,11 +23,13 @@ Everything runs offline.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,27 +117,40 @@ def workbook(tmp: Path) -> None:
         _wrote(out)
 
 
-def workbench(tmp: Path) -> None:
+@contextlib.contextmanager
+def _serve(tmp: Path, *args: str) -> Iterator[str]:
+    """``gis serve`` on a free loopback port with ``args``; yields its URL once it answers, stops it after."""
     import socket
     import time
 
     import httpx
-    from playwright.sync_api import sync_playwright
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen([str(Path(sys.executable).with_name("gis")), "serve", "--port", str(port), "--data",
-                               str(tmp / "data"), "--profile", str(ROOT / "profiles" / "example.toml")],
+                               str(tmp / "data"), *args],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        while True:  # wait on state: the server answers
+        while True:  # wait on state: the server answers its health check
+            if server.poll() is not None:
+                raise SystemExit(f"gis serve {' '.join(args)} stopped (exit {server.returncode})")
             try:
                 if httpx.get(url + "/api/health", timeout=5).status_code == 200:
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
+        yield url
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=60)
+
+
+def workbench(tmp: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with _serve(tmp, "--profile", str(ROOT / "profiles" / "example.toml")) as url:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS, headless=True)
             page = browser.new_page(viewport={"width": 1400, "height": 860})
@@ -159,16 +174,9 @@ def workbench(tmp: Path) -> None:
             page.screenshot(path=str(out))
             browser.close()
         _wrote(out)
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=60)
 
 
 def tiles(tmp: Path, n: int = 1_000_000) -> None:
-    import socket
-    import time
-
-    import httpx
     from playwright.sync_api import sync_playwright
 
     from gis.synthetic import parcels
@@ -177,22 +185,8 @@ def tiles(tmp: Path, n: int = 1_000_000) -> None:
     gdf["name"] = [f"图斑{i}" for i in range(len(gdf))]
     path = tmp / "dltb.parquet"
     gdf.to_parquet(path)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([str(Path(sys.executable).with_name("gis")), "serve", "--port", str(port), "--data",
-                               str(tmp / "data"), "--layer", f"地类图斑={path}"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        while True:  # wait on state: the server answers (after reading the layer and cutting its overview)
-            if server.poll() is not None:
-                raise SystemExit(f"gis serve --layer stopped (exit {server.returncode})")
-            try:
-                if httpx.get(url + "/api/health", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
+    # the server answers once it has read the layer and cut its overview
+    with _serve(tmp, "--layer", f"地类图斑={path}") as url:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS, headless=True)
             page = browser.new_page(viewport={"width": 1400, "height": 860})
@@ -219,9 +213,6 @@ def tiles(tmp: Path, n: int = 1_000_000) -> None:
             browser.close()
         _wrote(overview)
         _wrote(close)
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=60)
 
 
 def main(parts: list[str]) -> None:
