@@ -1,4 +1,4 @@
-"""scripts/verify_seeds.py on a tiny synthetic SEEDS folder and layers folder (no ../shared needed)."""
+"""scripts/verify_seeds.py on a tiny synthetic SEEDS folder and layers folder that the tests write themselves."""
 
 from __future__ import annotations
 
