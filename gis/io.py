@@ -331,7 +331,8 @@ def read_vector(
     except (UnicodeDecodeError, ValueError, RuntimeError, OSError) as exc:
         raise DataSourceError(f"{path}: cannot read it: {_first_line(exc)}") from None
     if not isinstance(gdf, gpd.GeoDataFrame):
-        raise DataSourceError(f"{path}: no geometry column; it is a table, not a vector layer")
+        raise DataSourceError(f"{path}: no geometry column; it is a table, not a vector layer (a table of "
+                              "coordinates, lon/lat or x/y columns, is read as points by gis import / gis.import_file)")
     gdf = _apply_crs(gdf, crs, info)
     return gdf, info
 

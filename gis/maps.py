@@ -114,7 +114,9 @@ class SafePopup(MacroElement):
 
     _template = Template(
         "{% macro script(this, kwargs) %}"
-        "{{ this._parent.get_name() }}.bindPopup({{ this.html_json }}, {maxWidth: 420});"
+        # panned clear of the zoom and measuring controls (top left) and the title (top centre)
+        "{{ this._parent.get_name() }}.bindPopup({{ this.html_json }},"
+        " {maxWidth: 420, autoPanPaddingTopLeft: [60, 80]});"
         "{% endmacro %}"
     )
 

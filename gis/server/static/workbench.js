@@ -135,7 +135,7 @@
           shape = L.geoJSON(feature.geometry, { style: () => style, pane: "plans", pmIgnore: true });
         }
         shape.feature = feature;
-        shape.bindPopup(() => popupContent(p), { maxWidth: 420 });
+        shape.bindPopup(() => popupContent(p), { maxWidth: 420, autoPanPaddingTopLeft: [60, 80] });
         shape.bindTooltip(() => document.createTextNode(p.name || ""), { sticky: true });
         shape.addTo(group);
       }
