@@ -447,18 +447,3 @@ def write_tables(tables: Mapping[str, pd.DataFrame | Sheet], path: str | os.Path
             handle.write(sheet_csv(_as_sheet(name, table)).encode("utf-8-sig"))
         written.append(target)
     return written
-
-
-def text_cells(worksheet) -> int:
-    """Store every cell that openpyxl took for a formula as the text it is; return how many.
-
-    openpyxl writes a string beginning with ``=`` as a live formula; attribute text
-    is data, so such a cell is stored as a string (shown as typed, never run).
-    """
-    count = 0
-    for row in worksheet.iter_rows():
-        for cell in row:
-            if cell.data_type == "f":
-                cell.data_type = "s"
-                count += 1
-    return count

@@ -196,8 +196,3 @@ def share_inside(geoms, container) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
             out[measured] = np.where(whole > 0, np.clip(inside / whole, 0.0, 1.0), 0.0)
     return out
-
-
-def is_inside(geoms, container) -> np.ndarray:
-    """Return whether each geometry lies wholly inside ``container`` (:data:`INSIDE_SHARE` of it)."""
-    return share_inside(geoms, container) >= INSIDE_SHARE

@@ -332,8 +332,3 @@ def _area_rows(table: pd.DataFrame) -> pd.DataFrame:
         summed["features"] = int(parts["features"].sum())
     total[first] = "合计（溶解后，重叠只计一次）"
     return pd.concat([parts, pd.DataFrame([summed]), total], ignore_index=True)[columns]
-
-
-def with_units(table: pd.DataFrame) -> pd.DataFrame:
-    """Return an area table as its sheet shows it: ordered columns, the plain-sum row where parts overlap."""
-    return _area_rows(table)

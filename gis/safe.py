@@ -19,7 +19,6 @@ import html
 import math
 import re
 import sys
-import unicodedata
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -82,8 +81,3 @@ def html_text(value: object) -> str:
     if value is None or (pandas is not None and value is pandas.NA) or (isinstance(value, float) and math.isnan(value)):
         return ""
     return html.escape(str(value), quote=True)
-
-
-def is_printable_name(text: str) -> bool:
-    """Return whether a text holds no control or format characters (a name that prints as it is)."""
-    return not any(unicodedata.category(ch) in ("Cc", "Cf") for ch in text)
