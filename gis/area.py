@@ -63,6 +63,9 @@ THREADS = min(2, os.cpu_count() or 1)
 SERIES_SPAN = 1.0
 _RADIAN = np.pi / 180
 _POLYGONAL = ("Polygon", "MultiPolygon")
+#: shapely's type ids and the names geopandas gives them (``geom_type``).
+_TYPE_NAMES = dict(enumerate(("Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
+                              "MultiPolygon", "GeometryCollection")))
 
 
 def authalic_q(latitude_radians: np.ndarray) -> np.ndarray:
@@ -115,9 +118,11 @@ def require_polygons(geometries: gpd.GeoSeries, what: str = "the data") -> None:
     GeometryError
         Naming the geometry types found and how many are missing.
     """
-    types = geometries.geom_type
-    missing = int(types.isna().sum())
-    bad = sorted(set(types.dropna()) - set(_POLYGONAL))
+    ids = shapely.get_type_id(np.asarray(geometries.values, dtype=object))  # integers: fast at 10⁶
+    missing = int((ids == -1).sum())
+    polygonal = (ids == shapely.GeometryType.POLYGON) | (ids == shapely.GeometryType.MULTIPOLYGON)
+    found = np.unique(ids[~polygonal & (ids >= 0)])
+    bad = sorted(_TYPE_NAMES[int(k)] for k in found)
     if bad:
         raise GeometryError(
             f"{what} holds {', '.join(bad)} geometries: areas are measured on polygons only"

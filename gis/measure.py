@@ -25,7 +25,7 @@ import geopandas as gpd
 import shapely
 
 from gis.area import Method, measure_area, planar_crs_for, require_polygons
-from gis.dissolve import dissolved_areas, overlapping_pairs
+from gis.dissolve import dissolved_areas, interiors_meet, overlapping_pairs
 from gis.errors import FieldError, GeometryError, InputError
 from gis.units import (
     LABELS,
@@ -178,6 +178,7 @@ def area_table_batches(
     keys: list[str] | None = None
     codes, boxes, rows, left, right, areas_all = [], [], [], [], [], []
     group_index: dict[tuple, int] = {}
+    kept: dict[int, object] = {}  # geometries of the features in overlapping pairs, by position
     crs = None
     label = "feature"
     with bar(batches.count, "reading and measuring") as progress:
@@ -196,12 +197,15 @@ def area_table_batches(
             i, j = overlapping_pairs(geoms)
             left.append(i + start)
             right.append(j + start)
+            for k in np.unique(np.concatenate([i, j])):  # kept for the dissolve: no second reading
+                kept[int(k) + start] = geoms[k]
             boxes.append(shapely.bounds(geoms))
             areas_all.append(areas)
             if keys:
-                values = batch[keys].itertuples(index=False, name=None)
-                codes.append(np.array([group_index.setdefault(tuple(None if pd.isna(x) else x for x in v),
-                                                              len(group_index)) for v in values], dtype=np.int64))
+                local, found = group_codes(batch, keys)
+                found_codes = np.array([group_index.setdefault(tuple(row), len(group_index))
+                                        for row in found[keys].itertuples(index=False, name=None)], dtype=np.int64)
+                codes.append(found_codes[local])
             else:
                 rows.append(feature_rows(batch, areas, start))
             progress.update(len(batch))
@@ -210,11 +214,11 @@ def area_table_batches(
     areas = np.concatenate(areas_all)
     bounds = np.concatenate(boxes)
     starts = np.cumsum([0] + [len(b) for b in boxes])
-    i, j = cross_batch_pairs(bounds, starts, batches.take)
-    pairs = (np.concatenate([*left, i]), np.concatenate([*right, j]))
-    members = np.unique(np.concatenate(pairs))
     geoms = np.empty(len(areas), dtype=object)
-    geoms[members] = batches.take(members)
+    i, j = cross_batch_pairs(bounds, starts, batches.take, geoms)
+    pairs = (np.concatenate([*left, i]), np.concatenate([*right, j]))
+    if kept:
+        geoms[np.fromiter(kept, dtype=np.int64, count=len(kept))] = np.array(list(kept.values()), dtype=object)
     measure = measurer(crs, method, planar_crs)
     if keys:
         table, remap = _sorted_groups(group_index, keys)
@@ -240,7 +244,8 @@ def _sorted_groups(group_index: dict[tuple, int], keys: list[str]) -> tuple[pd.D
     return table, remap
 
 
-def cross_batch_pairs(bounds: np.ndarray, starts: np.ndarray, take) -> tuple[np.ndarray, np.ndarray]:
+def cross_batch_pairs(bounds: np.ndarray, starts: np.ndarray, take,
+                      geoms: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Return the overlapping pairs of features of different batches, given every feature's bounding box.
 
     Parameters
@@ -251,6 +256,8 @@ def cross_batch_pairs(bounds: np.ndarray, starts: np.ndarray, take) -> tuple[np.
         The position of each batch's first feature, and ``n`` last.
     take : callable
         Reads the geometries at given positions (:meth:`gis.stream.Batches.take`).
+    geoms : numpy.ndarray, optional
+        An array of ``n`` entries that receives the geometries read (the candidates'), for later use.
 
     Returns
     -------
@@ -279,9 +286,10 @@ def cross_batch_pairs(bounds: np.ndarray, starts: np.ndarray, take) -> tuple[np.
         return empty, empty
     i, j = np.concatenate(found_i), np.concatenate(found_j)
     needed = np.unique(np.concatenate([i, j]))
-    geoms = np.empty(int(needed.max()) + 1, dtype=object)
-    geoms[needed] = take(needed)
-    overlap = shapely.intersects(geoms[i], geoms[j]) & ~shapely.touches(geoms[i], geoms[j])
+    found = take(needed)
+    if geoms is not None:
+        geoms[needed] = found
+    overlap = interiors_meet(found, np.searchsorted(needed, i), found, np.searchsorted(needed, j))
     return i[overlap], j[overlap]
 
 
@@ -383,8 +391,10 @@ def require_valid(gdf: gpd.GeoDataFrame, what: str) -> None:
     GeometryError
         Naming the first invalid feature, the reason, and how many there are.
     """
+    from gis.geometry import parallel
+
     values = np.asarray(gdf.geometry.values, dtype=object)
-    invalid = ~shapely.is_valid(values)
+    invalid = ~parallel(shapely.is_valid, values)
     if invalid.any():
         first = int(np.flatnonzero(invalid)[0])
         ident = gdf["id"].iloc[first] if "id" in gdf.columns else f"#{first + 1}"
