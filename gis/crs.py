@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from gis.errors import CRSError
@@ -99,6 +100,30 @@ def parse_crs(value: object) -> CRS:
         return CRS.from_user_input(text)
     except ProjCRSError:  # pyproj's own
         raise CRSError(f"unknown CRS {value!r}; give an EPSG code such as EPSG:4490 or EPSG:4549") from None
+
+
+def crs_of(definition: object) -> CRS:
+    """Return the ``pyproj.CRS`` of a file's CRS definition (PROJJSON dict or text), parsed once per definition.
+
+    GeoParquet files declare their CRS as PROJJSON; parsing one takes tens of milliseconds, and a review or a
+    batched reading meets the same definition many times.
+
+    Examples
+    --------
+    >>> crs_of("EPSG:4490") is crs_of("EPSG:4490")
+    True
+    """
+    import json
+
+    key = json.dumps(definition, sort_keys=True) if isinstance(definition, dict) else str(definition)
+    return _crs_of(key, isinstance(definition, dict))
+
+
+@functools.lru_cache(maxsize=64)
+def _crs_of(key: str, is_json: bool) -> CRS:
+    from pyproj import CRS
+
+    return CRS.from_json(key) if is_json else CRS.from_user_input(key)
 
 
 def guess_crs(bounds: tuple[float, float, float, float]) -> list[str]:

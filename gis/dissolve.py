@@ -27,6 +27,13 @@ import numpy as np
 import shapely
 
 
+#: Candidate pairs from which separating lines (:mod:`gis.separate`, compiled with numba) are tried before GEOS:
+#: below, GEOS (some 20 µs a pair on two threads) finishes before numba has loaded.
+SEPARATE_ABOVE: int = 50_000
+#: The same once numba is loaded (by an earlier call, or the clipping of :mod:`gis.clip`).
+SEPARATE_LOADED: int = 2_000
+
+
 def overlapping_pairs(geoms: np.ndarray, other: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Return the index pairs of polygons whose interiors intersect (sharing an edge or a corner is not enough).
 
@@ -94,8 +101,9 @@ def box_pairs(geoms: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.nda
 def interiors_meet(geoms: np.ndarray, i: np.ndarray, other: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Return, per pair ``(geoms[i], other[j])``, whether the two polygons' interiors intersect.
 
-    Pairs that a line separates (:mod:`gis.separate`: convex outlines, numpy) are answered at once; the
-    rest by GEOS (``intersects`` and not ``touches``), on two threads.
+    Of :data:`SEPARATE_ABOVE` pairs or more, those that a line separates (:mod:`gis.separate`: convex
+    outlines, a compiled loop) are answered at once; the rest by GEOS (``intersects`` and not ``touches``),
+    on two threads.
 
     Parameters
     ----------
@@ -109,6 +117,11 @@ def interiors_meet(geoms: np.ndarray, i: np.ndarray, other: np.ndarray, j: np.nd
 
     if not len(i):
         return np.zeros(0, dtype=bool)
+    import sys
+
+    if len(i) < (SEPARATE_LOADED if "numba" in sys.modules else SEPARATE_ABOVE):  # GEOS is quicker for few pairs
+        a, b = geoms[i], other[j]
+        return parallel(shapely.intersects, a, b) & ~parallel(shapely.touches, a, b)
     if other is geoms:  # pairs within one set: one outline per polygon (of a layer, nearly all are in pairs)
         left = right = Outlines(geoms, tolerance_for(geoms))
         ri, rj = i, j

@@ -187,8 +187,7 @@ def _parquet_where(path: Path, bbox, info: SourceInfo, columns=None) -> gpd.GeoD
     """Read the rows of a GeoParquet source that meet ``bbox`` (one box or several), from its bbox column."""
     import numpy as np
 
-    from pyproj import CRS
-
+    from gis.crs import crs_of
     from gis.window import as_boxes, parquet_covering, parquet_rows
 
     boxes = as_boxes(bbox)
@@ -204,8 +203,7 @@ def _parquet_where(path: Path, bbox, info: SourceInfo, columns=None) -> gpd.GeoD
     wkb = table.column(column).to_numpy(zero_copy_only=False)
     frame = table.drop_columns([c for c in (column, covering) if c in table.column_names]).to_pandas()
     crs = geo.get("columns", {}).get(column, {}).get("crs", "OGC:CRS84")
-    return gpd.GeoDataFrame(frame, geometry=shapely.from_wkb(wkb), crs=CRS.from_user_input(
-        crs if crs is not None else "EPSG:4326"))
+    return gpd.GeoDataFrame(frame, geometry=shapely.from_wkb(wkb), crs=crs_of(crs if crs is not None else "EPSG:4326"))
 
 
 def layer_summary(names: list[str] | None = None) -> list[dict[str, object]]:

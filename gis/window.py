@@ -27,7 +27,7 @@ import numpy as np
 
 from pyproj import CRS, Transformer
 
-from gis.crs import LAYER_CRS
+from gis.crs import LAYER_CRS, crs_of
 
 
 def as_boxes(bbox) -> np.ndarray:
@@ -53,8 +53,8 @@ def boxes_in(crs, boxes: np.ndarray) -> np.ndarray:
     """Return lon/lat ``boxes`` carried into ``crs`` (each the box of its densified projection)."""
     if crs is None:
         return boxes
-    target = CRS.from_user_input(crs)
-    if target.equals(CRS.from_user_input(LAYER_CRS)) or (
+    target = crs if isinstance(crs, CRS) else crs_of(crs)
+    if target.equals(crs_of(LAYER_CRS)) or (
         target.is_geographic and target.ellipsoid is not None and target.ellipsoid.name in ("GRS 1980", "WGS 84")
     ):
         return boxes
@@ -195,7 +195,7 @@ def parquet_rows(path: Path, boxes: np.ndarray, columns: list[str] | None = None
     geo = json.loads(metadata[b"geo"])
     geometry = geo.get("primary_column", "geometry")
     crs = geo.get("columns", {}).get(geometry, {}).get("crs")
-    local = boxes_in(CRS.from_json_dict(crs) if isinstance(crs, dict) else crs, boxes)
+    local = boxes_in(None if crs is None else crs_of(crs), boxes)
     names = [c for c in dataset.schema.names if c != covering]
     wanted = names if columns is None else [c for c in names if c == geometry or c in columns
                                              or c.startswith("__index_level_")]

@@ -9,9 +9,17 @@ import shapely
 from shapely import affinity
 from shapely.geometry import Polygon, box
 
+import gis.dissolve
 from gis.dissolve import interiors_meet, overlapping_pairs
 from gis.separate import Outlines, separated, tolerance_for
 from gis.synthetic import parcels
+
+
+@pytest.fixture(autouse=True)
+def _always_separate(monkeypatch):
+    """Try separating lines on any number of pairs (by default only from 50,000 on: GEOS is quicker below)."""
+    monkeypatch.setattr(gis.dissolve, "SEPARATE_ABOVE", 0)
+    monkeypatch.setattr(gis.dissolve, "SEPARATE_LOADED", 0)
 
 
 def _geos(geoms, i, j):
@@ -101,3 +109,16 @@ def test_outlines_of_empty_and_few_polygons():
     assert outlines.count.tolist() == [4, 0, 0, 4, 0]
     assert separated(outlines, np.array([0, 0, 1]), outlines, np.array([3, 1, 4])).tolist() == [True, False, False]
     assert Outlines(np.array([], dtype=object), 1e-12).count.tolist() == []
+
+
+def test_few_pairs_go_to_geos_alone(monkeypatch):
+    """Below SEPARATE_ABOVE the answer is GEOS's, and the same where no float noise is involved."""
+    geoms = _shapes(np.random.default_rng(2), 600, 120.6, 27.8, 0.001)
+    i, j = shapely.STRtree(geoms).query(geoms)
+    keep = i < j
+    i, j = i[keep], j[keep]
+    separated_first = interiors_meet(geoms, i, geoms, j)
+    monkeypatch.setattr(gis.dissolve, "SEPARATE_ABOVE", len(i) + 1)
+    monkeypatch.setattr(gis.dissolve, "SEPARATE_LOADED", len(i) + 1)
+    assert (interiors_meet(geoms, i, geoms, j) == separated_first).all()
+    assert (separated_first == _geos(geoms, i, j)).all()
