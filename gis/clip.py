@@ -16,7 +16,8 @@ joined by zero-width bridges along the clip's edge, whose extra chords move the
 ellipsoidal area — whose edges are chords between vertices — by ~10⁻⁶; GEOS
 cuts it into parts.) A ring counts as convex if no turn goes the other way,
 vertices within :data:`COLLINEAR` of the line through their neighbours being
-no turns (the float noise of points placed along an edge).
+no turns (the float noise of points placed along an edge); the one that clips is
+convex exactly (so no sliver is cut off), the other to within that tolerance.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def _simple(geoms: np.ndarray) -> np.ndarray:
 
 
 def _rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The exterior rings' coordinates (closed) and their offsets."""
+    """Return the exterior rings' coordinates (closed) and their offsets."""
     coords, which = shapely.get_coordinates(geoms, return_index=True)
     offsets = np.r_[0, np.cumsum(np.bincount(which, minlength=len(geoms)))].astype(np.int64)
     return np.ascontiguousarray(coords), offsets
@@ -105,56 +106,36 @@ def _rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _kernel():
     """Compile (or load from numba's cache) the clipping loop, on first use."""
-    global _KERNEL
+    global _KERNEL, _convexity
     if _KERNEL is None:
         import numba
 
-        _KERNEL = numba.njit(nogil=True, cache=True)(_clip_loop)
+        jit = numba.njit(nogil=True, cache=True)
+        _convexity = jit(_convexity)  # the loop calls it: numba needs it compiled first
+        _KERNEL = jit(_clip_loop)
     return _KERNEL
 
 
 def _clip_loop(xa, oa, xb, ob, tol, buffer, starts, sizes):  # pragma: no cover - compiled by numba
-    """Per pair of convex rings: clip the first by the second; write the closed result ring.
+    """Per pair of convex rings: clip one by the other, exactly convex; write the closed result ring.
 
-    ``sizes[k]``: the result's vertices (without the closing one), or -1 if either ring is not convex or the
-    result outgrew its room in ``buffer``.
+    ``sizes[k]``: the result's vertices (without the closing one), or -1 if the rings are not so convex or
+    the result outgrew its room in ``buffer``.
     """
     for k in range(len(oa) - 1):
         a0, a1 = oa[k], oa[k + 1] - 1  # open rings: vertices a0 … a1 - 1
         b0, b1 = ob[k], ob[k + 1] - 1
-        sign = 0
-        for attempt in range(2):  # both rings convex (else -1: for GEOS); the second clips the first
-            if attempt == 0:
-                x, r0, r1 = xb, b0, b1
-            else:
-                x, r0, r1 = xa, a0, a1
-            n = r1 - r0
-            turns = 0
-            if n >= 3:
-                for v in range(n):
-                    ax, ay = x[r0 + v, 0], x[r0 + v, 1]
-                    b = r0 + (v + 1) % n
-                    c = r0 + (v + 2) % n
-                    cr = (x[b, 0] - ax) * (x[c, 1] - x[b, 1]) - (x[b, 1] - ay) * (x[c, 0] - x[b, 0])
-                    span = np.sqrt((x[c, 0] - ax) ** 2 + (x[c, 1] - ay) ** 2)
-                    if abs(cr) <= tol * span:
-                        continue  # b within tol of the line through its neighbours: collinear, not a turn
-                    if (cr > 0.0 and turns < 0) or (cr < 0.0 and turns > 0):
-                        turns = 2  # turns both ways: not convex
-                        break
-                    if cr > 0.0:
-                        turns = 1
-                    elif cr < 0.0:
-                        turns = -1
-            if turns != 1 and turns != -1:
-                sign = 0
-                break
-            if attempt == 0:
-                sign = turns
-        if sign == 0:
+        # The clip: a ring convex exactly (no turn the other way at all); the other ring convex to within tol
+        # (points placed on an edge may sit a float's noise on either side of it).
+        strict_b, loose_b = _convexity(xb, b0, b1, tol)
+        strict_a, loose_a = _convexity(xa, a0, a1, tol)
+        if strict_b != 0 and loose_a != 0:
+            clip, c0, c1, sign, subject, s0, s1 = xb, b0, b1, strict_b, xa, a0, a1
+        elif strict_a != 0 and loose_b != 0:
+            clip, c0, c1, sign, subject, s0, s1 = xa, a0, a1, strict_a, xb, b0, b1
+        else:
             sizes[k] = -1
             continue
-        clip, c0, c1, subject, s0, s1 = xb, b0, b1, xa, a0, a1
         base = starts[k]
         half = (starts[k + 1] - base) // 2 - 1  # room for a polygon and its closing vertex, twice
         m = s1 - s0
@@ -209,3 +190,37 @@ def _clip_loop(xa, oa, xb, ob, tol, buffer, starts, sizes):  # pragma: no cover 
         buffer[base + m, 0] = buffer[base, 0]
         buffer[base + m, 1] = buffer[base, 1]
         sizes[k] = m
+
+
+def _convexity(x, r0, r1, tol):  # pragma: no cover - compiled by numba
+    """Return how the open ring ``x[r0:r1]`` is convex: exactly, and to within ``tol``.
+
+    Each is +1 (counter-clockwise), -1 (clockwise) or 0 (not convex): exactly, with no turn the other way at
+    all; to within ``tol``, with no vertex turning the other way farther than ``tol`` from the line through
+    its neighbours.
+    """
+    n = r1 - r0
+    if n < 3:
+        return 0, 0
+    strict = 0
+    loose = 0
+    strict_ok = True
+    for v in range(n):
+        ax, ay = x[r0 + v, 0], x[r0 + v, 1]
+        b = r0 + (v + 1) % n
+        c = r0 + (v + 2) % n
+        cr = (x[b, 0] - ax) * (x[c, 1] - x[b, 1]) - (x[b, 1] - ay) * (x[c, 0] - x[b, 0])
+        if cr != 0.0:
+            turn = 1 if cr > 0.0 else -1
+            if strict == 0:
+                strict = turn
+            elif turn != strict:
+                strict_ok = False
+        span = np.sqrt((x[c, 0] - ax) ** 2 + (x[c, 1] - ay) ** 2)
+        if abs(cr) > tol * span:
+            turn = 1 if cr > 0.0 else -1
+            if loose == 0:
+                loose = turn
+            elif turn != loose:
+                return 0, 0
+    return (strict if strict_ok else 0), loose

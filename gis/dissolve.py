@@ -26,7 +26,6 @@ import numpy as np
 
 import shapely
 
-
 #: Candidate pairs from which separating lines (:mod:`gis.separate`, compiled with numba) are tried before GEOS:
 #: below, GEOS (some 20 µs a pair on two threads) finishes before numba has loaded.
 SEPARATE_ABOVE: int = 50_000

@@ -64,9 +64,9 @@ import pandas as pd
 import geopandas as gpd
 import shapely
 
+from gis.clip import clipped_areas
 from gis.config import Table, load_toml
 from gis.crs import LAYER_CRS
-from gis.clip import clipped_areas
 from gis.dissolve import interiors_meet
 from gis.errors import ConfigError, InputError
 from gis.geometry import (
