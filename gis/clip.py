@@ -111,7 +111,8 @@ def _kernel():
         import numba
 
         jit = numba.njit(nogil=True, cache=True)
-        _convexity = jit(_convexity)  # the loop calls it: numba needs it compiled first
+        if not hasattr(_convexity, "py_func"):  # the loop calls it: numba needs it compiled first (once)
+            _convexity = jit(_convexity)
         _KERNEL = jit(_clip_loop)
     return _KERNEL
 
