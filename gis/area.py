@@ -178,7 +178,9 @@ def lonlat_polygon_area(geoms: np.ndarray) -> np.ndarray:
 def _ellipsoidal(geoms: np.ndarray) -> np.ndarray:
     result = np.zeros(len(geoms))
     rest = np.zeros(len(geoms), dtype=bool)  # polygons with holes, multipolygons: measured after
-    if len(geoms) >= COMPILED_ABOVE or "numba" in __import__("sys").modules:
+    from gis.kernels import loaded
+
+    if len(geoms) >= COMPILED_ABOVE or loaded():
         _load_area_kernel()  # before the threads start
 
     def measure_chunk(lo: int) -> int:
@@ -300,6 +302,11 @@ def _ring_areas(coords: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """
     if _AREA_KERNEL is not None and len(offsets) > 1:
         return _compiled_ring_areas(coords, offsets)
+    return _summed_ring_areas(coords, offsets)
+
+
+def _summed_ring_areas(coords: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Return :func:`_ring_areas` summed by NumPy."""
     starts = offsets[:-1]
     counts = np.diff(offsets)
     lam = coords[:, 0]
@@ -338,14 +345,10 @@ _AREA_KERNEL = None
 
 def _load_area_kernel() -> None:
     """Compile (or load from numba's cache) the loop of :func:`_compiled_ring_areas`."""
-    global _AREA_KERNEL, _series_at
-    if _AREA_KERNEL is None:
-        import numba
+    global _AREA_KERNEL
+    from gis.kernels import compiled
 
-        jit = numba.njit(nogil=True, cache=True)
-        if not hasattr(_series_at, "py_func"):  # the loop calls it: numba needs it compiled first (once)
-            _series_at = jit(_series_at)
-        _AREA_KERNEL = jit(_ring_area_loop)
+    _AREA_KERNEL = compiled(_ring_area_loop, calls=("_series_at",))
 
 
 def _compiled_ring_areas(coords: np.ndarray, offsets: np.ndarray) -> np.ndarray:
@@ -354,14 +357,11 @@ def _compiled_ring_areas(coords: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     out = np.empty(len(starts))
     span = np.empty(len(starts))
     _AREA_KERNEL(np.ascontiguousarray(coords), offsets.astype(np.int64), _E2, CGCS2000_A * _RADIAN, out, span)
-    exact = (span > SERIES_SPAN) | (np.abs(coords[starts, 1]) > 80.0)
-    for r in np.flatnonzero(exact):  # wide or polar rings: the closed form, as the NumPy path does
-        lo, hi = offsets[r], offsets[r + 1]
-        q = authalic_q(np.radians(coords[lo:hi, 1]))
-        y = (q - q[0]) / (2 * _RADIAN)
-        x = coords[lo:hi, 0] - coords[lo, 0]
-        out[r] = abs(float(np.sum(x[:-1] * y[1:] - x[1:] * y[:-1]))) * (CGCS2000_A * _RADIAN) * (
-            CGCS2000_A * _RADIAN / 2)
+    exact = np.flatnonzero((span > SERIES_SPAN) | (np.abs(coords[starts, 1]) > 80.0))
+    if len(exact):  # wide or polar rings: the closed form, by the NumPy sums
+        lengths = np.diff(offsets)[exact]
+        sub = np.r_[0, np.cumsum(lengths)].astype(np.int64)
+        out[exact] = _summed_ring_areas(coords[np.repeat(starts[exact] - sub[:-1], lengths) + np.arange(sub[-1])], sub)
     return out
 
 

@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import numpy as np
 
-import shapely
+from gis.kernels import compiled, exterior_rings, simple_polygons
 
 #: A vertex nearer than this share of the coordinates' magnitude to the line through its neighbours is no turn
 #: (1.2·10⁻¹¹° ≈ 1.3 µm in degrees): the float noise of points placed on an edge does not make a ring concave.
 #: Clipping by such a ring cuts slivers at most that wide off the result: < 0.001 m² for a site of 1 km.
 COLLINEAR: float = 1e-13
 
-_KERNEL = None
 
 
 def clipped_areas(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -49,6 +48,7 @@ def clipped_areas(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
     Examples
     --------
+    >>> import shapely
     >>> from shapely import box
     >>> a = np.array([box(120.0, 28.0, 120.01, 28.01), box(120.0, 28.0, 120.01, 28.01)], dtype=object)
     >>> ell = shapely.Polygon([(120, 28), (120.02, 28), (120.02, 28.005), (120.005, 28.005), (120.005, 28.02),
@@ -65,13 +65,13 @@ def clipped_areas(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     out = np.full(n, np.nan)
     if not n:
         return out
-    simple_a, simple_b = _simple(a), _simple(b)
+    simple_a, simple_b = simple_polygons(a), simple_polygons(b)
     both = np.flatnonzero(simple_a & simple_b)
     if not len(both):
         return out
-    xa, oa = _rings(a[both])
-    xb, ob = _rings(b[both])
-    kernel = _kernel()
+    xa, oa = exterior_rings(a[both])
+    xb, ob = exterior_rings(b[both])
+    kernel = compiled(_clip_loop, calls=("_convexity",))
     tolerance = COLLINEAR * max(float(np.abs(xa).max(initial=1.0)), float(np.abs(xb).max(initial=1.0)))
     capacity = 2 * (np.diff(oa) + np.diff(ob)) + 8
     starts = np.r_[0, np.cumsum(capacity)].astype(np.int64)
@@ -88,33 +88,6 @@ def clipped_areas(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         take = np.repeat(starts[keep] - offsets[:-1], lengths) + np.arange(offsets[-1])
         out[both[keep]] = _ring_areas(buffer[take], offsets)
     return out
-
-
-def _simple(geoms: np.ndarray) -> np.ndarray:
-    """One polygon, not empty, without holes."""
-    ok = shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON
-    ok[ok] = (shapely.get_num_interior_rings(geoms[ok]) == 0) & ~shapely.is_empty(geoms[ok])
-    return ok
-
-
-def _rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return the exterior rings' coordinates (closed) and their offsets."""
-    coords, which = shapely.get_coordinates(geoms, return_index=True)
-    offsets = np.r_[0, np.cumsum(np.bincount(which, minlength=len(geoms)))].astype(np.int64)
-    return np.ascontiguousarray(coords), offsets
-
-
-def _kernel():
-    """Compile (or load from numba's cache) the clipping loop, on first use."""
-    global _KERNEL, _convexity
-    if _KERNEL is None:
-        import numba
-
-        jit = numba.njit(nogil=True, cache=True)
-        if not hasattr(_convexity, "py_func"):  # the loop calls it: numba needs it compiled first (once)
-            _convexity = jit(_convexity)
-        _KERNEL = jit(_clip_loop)
-    return _KERNEL
 
 
 def _clip_loop(xa, oa, xb, ob, tol, buffer, starts, sizes):  # pragma: no cover - compiled by numba

@@ -116,9 +116,9 @@ def interiors_meet(geoms: np.ndarray, i: np.ndarray, other: np.ndarray, j: np.nd
 
     if not len(i):
         return np.zeros(0, dtype=bool)
-    import sys
+    from gis.kernels import loaded
 
-    if len(i) < (SEPARATE_LOADED if "numba" in sys.modules else SEPARATE_ABOVE):  # GEOS is quicker for few pairs
+    if len(i) < (SEPARATE_LOADED if loaded() else SEPARATE_ABOVE):  # GEOS is quicker for few pairs
         a, b = geoms[i], other[j]
         return parallel(shapely.intersects, a, b) & ~parallel(shapely.touches, a, b)
     if other is geoms:  # pairs within one set: one outline per polygon (of a layer, nearly all are in pairs)

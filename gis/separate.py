@@ -36,6 +36,8 @@ import numpy as np
 
 import shapely
 
+from gis.kernels import compiled, exterior_rings, simple_polygons
+
 #: Share of the coordinates' largest magnitude below which a distance is float noise.
 RELATIVE_TOLERANCE: float = 1e-12
 #: Outlines with more corners than this are left to GEOS.
@@ -99,17 +101,13 @@ class Outlines:
         self.tolerance = float(tolerance)
         if not n:
             return
-        kernel = _kernels()[0]
+        kernel = compiled(_outline_loop)
 
         def run(part: np.ndarray) -> None:
             lo, hi = int(part[0]), int(part[-1]) + 1
             some = geoms[lo:hi]
-            simple = shapely.get_type_id(some) == shapely.GeometryType.POLYGON
-            simple[simple] = (shapely.get_num_interior_rings(some[simple]) == 0) & ~shapely.is_empty(some[simple])
-            chosen = np.flatnonzero(simple)
-            # Polygons without holes: their coordinates are their exterior ring.
-            coords, which = shapely.get_coordinates(some[chosen], return_index=True)
-            starts = np.r_[0, np.cumsum(np.bincount(which, minlength=len(chosen)))].astype(np.int64)
+            chosen = np.flatnonzero(simple_polygons(some))
+            coords, starts = exterior_rings(some[chosen])
             rows = lo + chosen
             corners = np.zeros((len(chosen), MAX_CORNERS, 2))
             normals = np.zeros((len(chosen), MAX_CORNERS, 2))
@@ -141,7 +139,7 @@ def separated(a: Outlines, i: np.ndarray, b: Outlines, j: np.ndarray) -> np.ndar
     out = np.zeros(len(i), dtype=np.bool_)
     if not len(i):
         return out
-    kernel = _kernels()[1]
+    kernel = compiled(_separated_loop)
     tolerance = max(a.tolerance, b.tolerance)
 
     def run(part: np.ndarray) -> None:
@@ -165,20 +163,6 @@ def _on_threads(run, n: int) -> None:
     parts = np.array_split(np.arange(n), max(THREADS, -(-n // SLICE)))
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
         list(pool.map(run, parts))
-
-
-_KERNELS: tuple | None = None
-
-
-def _kernels() -> tuple:
-    """Compile (or load from numba's cache) the two loops, on first use: importing numba takes 0.4 s."""
-    global _KERNELS
-    if _KERNELS is None:
-        import numba
-
-        jit = numba.njit(nogil=True, cache=True)
-        _KERNELS = (jit(_outline_loop), jit(_separated_loop))
-    return _KERNELS
 
 
 def _outline_loop(xy, starts, tol, corners, normals, offsets, count):  # pragma: no cover - compiled by numba
