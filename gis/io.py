@@ -387,8 +387,11 @@ def _list_layers(path: Path) -> list[str]:
 
 
 def _first_line(exc: BaseException) -> str:
+    """Return the first line of a reader's message, without GDAL's advice on driver prefixes (not a gis option)."""
     text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    if not text:
+        return type(exc).__name__
+    return text[0].split("; It might help to specify the correct driver")[0].rstrip(" ;")
 
 
 #: Bytes of the destination's name kept in a temporary name (names may be 255 bytes long).

@@ -177,3 +177,13 @@ def test_reclaim_report(gis, tmp_path):
     assert gis("reclaim", "--format", "csv", "-o", out).code == 0
     lines = out.read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("section,") and any(line.startswith("by_district,") for line in lines)
+
+
+def test_a_file_of_no_vector_format_is_named_without_gdal_driver_advice(gis, tmp_path):
+    """A CSV saved as .gpkg: one line saying the format is not recognised, not GDAL's '<DRIVER>:' prefix advice."""
+    wrong = tmp_path / "地块.gpkg"
+    wrong.write_text("id,x,y\nA,1,2\n", encoding="utf-8")
+    run = gis("area", str(wrong))
+    assert run.code == 2
+    assert "地块.gpkg: cannot read it" in run.err and "not recognized as being in a supported file format" in run.err
+    assert "<DRIVER>" not in run.err and "It might help" not in run.err and len(run.err.strip().splitlines()) == 1
