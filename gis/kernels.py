@@ -1,15 +1,17 @@
 """What the compiled loops share: numba, loaded on first use, and polygons as flat arrays of rings.
 
-Three measures run loops compiled with numba (:mod:`gis.separate`, :mod:`gis.clip`,
-the ring sums of :mod:`gis.area`). Importing numba takes 0.4–0.7 s, so it is
-imported only when a loop is first wanted (:func:`compiled`); :func:`loaded` tells
-callers whether that cost is already paid. The loops read polygons as one array
+Four measures run loops compiled with numba (:mod:`gis.separate`, :mod:`gis.clip`,
+the ring sums of :mod:`gis.area`, the matching of boxes in :mod:`gis.window`).
+Importing numba takes 0.4–0.7 s, so it is imported only when a loop is first
+wanted (:func:`compiled`); :func:`loaded` tells callers whether that cost is
+already paid. The loops read polygons as one array
 of coordinates and the offsets of their rings (:func:`exterior_rings`).
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -17,6 +19,7 @@ import numpy as np
 import shapely
 
 _COMPILED: dict[Callable, Callable] = {}
+_LOCK = threading.Lock()
 
 
 def loaded() -> bool:
@@ -35,16 +38,17 @@ def compiled(loop: Callable, *, calls: tuple[str, ...] = ()) -> Callable:
         Names of module-level functions the loop calls: compiled first and put in its module's namespace,
         where numba looks for them.
     """
-    if loop not in _COMPILED:
-        import numba
+    with _LOCK:  # threads asking at once get one dispatcher (numba serialises the compiling itself)
+        if loop not in _COMPILED:
+            import numba
 
-        jit = numba.njit(nogil=True, cache=True)
-        for name in calls:
-            helper = loop.__globals__[name]
-            if not hasattr(helper, "py_func"):  # not compiled yet
-                loop.__globals__[name] = jit(helper)
-        _COMPILED[loop] = jit(loop)
-    return _COMPILED[loop]
+            jit = numba.njit(nogil=True, cache=True)
+            for name in calls:
+                helper = loop.__globals__[name]
+                if not hasattr(helper, "py_func"):  # not compiled yet
+                    loop.__globals__[name] = jit(helper)
+            _COMPILED[loop] = jit(loop)
+        return _COMPILED[loop]
 
 
 def simple_polygons(geoms: np.ndarray) -> np.ndarray:

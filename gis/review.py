@@ -555,10 +555,15 @@ def review(sites: gpd.GeoDataFrame, profile: Profile | str | os.PathLike[str], *
                                   label=label, columns=[lu.field])
         return read, _land_use_pairs(lu, read, geoms, kinds, size, label)
 
-    # The layers are read and measured side by side: reading (pyarrow, GDAL) and GEOS release the GIL.
+    if areal.any():  # crossing pairs are clipped by a compiled loop: loaded first, not while both threads work
+        from gis.clip import load
+
+        load()
+    # The layers are read and measured side by side: reading (pyarrow, GDAL) and GEOS release the GIL. The
+    # current land use, the biggest layer as a rule, goes first, so that the constraints share the other thread.
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        jobs = [pool.submit(constraint_job, c) for c in profile.constraints]
         land_job = pool.submit(land_use_job, profile.land_use) if profile.land_use is not None else None
+        jobs = [pool.submit(constraint_job, c) for c in profile.constraints]
         done = [job.result() for job in jobs]
         land = land_job.result() if land_job is not None else None
     notes: list[str] = []
