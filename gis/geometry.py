@@ -106,6 +106,11 @@ def polygon_area(geoms) -> np.ndarray:
     [1089991, 0]
     """
     geoms = _array(geoms)
+    if len(geoms) and (shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON).all():  # nothing to open
+        out = np.zeros(len(geoms))
+        full = ~shapely.is_empty(geoms)
+        out[full] = lonlat_polygon_area(geoms[full])
+        return out
     parts, owner = _flat_parts(geoms)
     polygons = np.isin(shapely.get_type_id(parts), (shapely.GeometryType.POLYGON,))
     polygons &= ~shapely.is_empty(parts)
