@@ -172,10 +172,10 @@
   function tileColours(name, meta) {  // a plan layer's classes from the map definition; a neutral style otherwise
     const spec = state.scheme && state.scheme.layers.find((l) => l.source === name);
     if (!spec) return { field: null, colour: () => NEUTRAL.fill, cell: () => NEUTRAL.cell, stroke: NEUTRAL.stroke };
-    const colours = Object.fromEntries(spec.classes.map((c) => [c.value, c.colour]));
-    const pick = (f, a) => rgba(colours[String(f.props[spec.class_field])] || "#666666", a);
-    return { field: spec.class_field, colour: (z, f) => pick(f, spec.fill_opacity), cell: () => "rgba(102,102,102,0.45)",
-             stroke: "#555555" };
+    const fills = new Map(spec.classes.map((c) => [String(c.value), rgba(c.colour, spec.fill_opacity)]));
+    const other = rgba("#666666", spec.fill_opacity);  // a class the map definition does not list
+    return { field: spec.class_field, colour: (z, f) => fills.get(String(f.props[spec.class_field])) || other,
+             cell: () => "rgba(102,102,102,0.45)", stroke: "#555555" };
   }
 
   function tilesBox() {
