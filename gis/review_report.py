@@ -163,17 +163,19 @@ def _page(plt, title: str):
     return fig
 
 
-def _table(ax, header: list[str], rows: list[list[str]], widths: list[float], *, colours=None, size: float = 7.5):
+def _table(ax, header: list[str], rows: list[list[str]], widths: list[float], *, colours=None,
+           size: float = 7.5) -> float:
+    """Draw a table from the top of ``ax``; return the height it takes, as a share of the page's height."""
     ax.axis("off")
+    box = ax.get_position()
+    line = size / 72 * 1.45 / (box.height * ax.figure.get_figheight())  # a line of the font, in axes units
     if not rows:
         ax.text(0, 1, "（无）", va="top", fontsize=size)
-        return
+        return line * box.height
     table = ax.table(cellText=rows, colLabels=header, colWidths=widths, loc="upper left", cellLoc="left")
     table.auto_set_font_size(False)
     table.set_fontsize(size)
     # Each row as tall as its most wrapped cell, measured in lines of the font.
-    box = ax.get_position()
-    line = size / 72 * 1.45 / (box.height * ax.figure.get_figheight())
     lines = [1 + str(h).count("\n") for h in header], *[[1 + str(v).count("\n") for v in row] for row in rows]
     for (r, _c), cell in table.get_celld().items():
         cell.set_height(line * max(lines[r]) + line * 0.4)
@@ -187,6 +189,18 @@ def _table(ax, header: list[str], rows: list[list[str]], widths: list[float], *,
             if r > 0 and (r - 1, c) in colours:
                 cell.get_text().set_color(colours[(r - 1, c)])
                 cell.get_text().set_weight("bold")
+    return sum(line * max(row) + line * 0.4 for row in lines) * box.height
+
+
+def _fitting(header: list[str], rows: list[list[str]], size: float, room: float) -> int:
+    """Return how many of ``rows`` :func:`_table` draws within ``room`` (a share of the page's height)."""
+    line = size / 72 * 1.45 / _A4[1]
+    used = line * (max(1 + str(h).count("\n") for h in header) + 0.4)
+    for k, row in enumerate(rows):
+        used += line * (max(1 + str(v).count("\n") for v in row) + 0.4)
+        if used > room:
+            return k
+    return len(rows)
 
 
 def _wrap(text: object, width: int) -> str:
@@ -328,21 +342,32 @@ def write_review_pdf(result: ReviewResult, sites, path: str | os.PathLike[str], 
                      "—" if c["share"] is None else f"{c['share']:.1%}", _wrap(c.get("reason"), 12),
                      _wrap(c["clause"], 17)] for c in site["constraints"]]
             colours = {(i, 2): _VERDICT_COLOURS.get(r[2], "#000000") for i, r in enumerate(crow)}
-            _table(fig.add_axes((0.05, 0.24, 0.9, 0.24)), ["管控图层", "规则", "结论", "占用（亩）", "比例", "说明",
-                                                            "依据"], crow, [0.17, 0.1, 0.08, 0.1, 0.08, 0.2, 0.27],
-                   colours=colours, size=6.5)
+            # The verdicts from just below the figure; the two lists just below the verdicts (at the foot
+            # of the page when the verdicts are long enough to need the room).
+            used = _table(fig.add_axes((0.05, 0.24, 0.9, 0.24)), ["管控图层", "规则", "结论", "占用（亩）", "比例",
+                                                                   "说明", "依据"], crow,
+                          [0.17, 0.1, 0.08, 0.1, 0.08, 0.2, 0.27], colours=colours, size=6.5)
+            top = max(0.48 - used - 0.03, 0.22)
             uses = [[r["level"], _wrap(r["class"], 18), _num(r["area_m2"]), _num(r["area_mu"])]
-                    for r in site["land_use"]][:12]
+                    for r in site["land_use"]]
             touched = [[_wrap(c["name"], 9), _wrap(f["id"], 16), _wrap(f["name"], 9), _num(f["overlap_m2"])]
                        for c in site["constraints"] for f in c["features"]]
-            more = len(touched) - PDF_LIST_ROWS
-            touched = touched[:PDF_LIST_ROWS]
-            _table(fig.add_axes((0.05, 0.04, 0.44, 0.18)), ["管控图层", "图斑编号", "名称", "占用（平方米）"],
-                   touched, [0.3, 0.28, 0.24, 0.2], size=6)
+            room = top - 0.06  # above the 示意 line, with a line for what is left out
+            touched_header = ["管控图层", "图斑编号", "名称", "占用（平方米）"]
+            more = len(touched) - min(PDF_LIST_ROWS, _fitting(touched_header, touched, 6, room))
+            touched = touched[:len(touched) - more]
+            uses_left = len(uses) - _fitting(["层级", "地类", "平方米", "亩"], uses, 6, room)
+            uses = uses[:len(uses) - uses_left]
+            fig.text(0.05, top + 0.004, "占用清单", fontsize=7, weight="bold")
+            used = _table(fig.add_axes((0.05, top - 0.18, 0.44, 0.18)), touched_header, touched,
+                          [0.3, 0.28, 0.24, 0.2], size=6)
             if more > 0:
-                fig.text(0.05, 0.035, f"另有 {more} 个图斑，见工作簿的占用清单", fontsize=6)
-            _table(fig.add_axes((0.52, 0.04, 0.44, 0.18)), ["层级", "地类", "平方米", "亩"], uses,
-                   [0.16, 0.44, 0.22, 0.18], size=6)
+                fig.text(0.05, top - used - 0.012, f"另有 {more} 个图斑，见工作簿的占用清单", fontsize=6)
+            fig.text(0.52, top + 0.004, "地类构成", fontsize=7, weight="bold")
+            used = _table(fig.add_axes((0.52, top - 0.18, 0.44, 0.18)), ["层级", "地类", "平方米", "亩"], uses,
+                          [0.16, 0.44, 0.22, 0.18], size=6)
+            if uses_left > 0:
+                fig.text(0.52, top - used - 0.012, f"另有 {uses_left} 行，见工作簿的地类构成", fontsize=6)
             pdf.savefig(fig)
             plt.close(fig)
         fig = _page(plt, "数据来源与说明")

@@ -318,3 +318,25 @@ def test_a_profile_error_names_the_file(tmp_path):
     bad.write_text('title = "x"\n[[constraint]]\nname = "a"\nsource = "zones"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"p.toml: constraint 1 \(a\): `rule` is missing"):
         load_profile(bad)
+
+
+def test_the_pdf_lists_what_fits_below_the_verdicts_and_counts_the_rest(tmp_path):
+    from gis.review_report import PDF_LIST_ROWS, write_review_pdf
+
+    grid = [box(X0 + i * D / 10, Y0 + j * D / 10, X0 + (i + 0.9) * D / 10, Y0 + (j + 0.9) * D / 10)
+            for i in range(8) for j in range(5)]
+    gpd.GeoDataFrame({"id": [f"g{k:02d}" for k in range(len(grid))], "name": ["格"] * len(grid)}, geometry=grid,
+                     crs=4326).to_file(tmp_path / "grid.gpkg")
+    profile = tmp_path / "p.toml"
+    profile.write_text('title = "清单"\n[[constraint]]\nname = "格网"\nsource = "grid.gpkg"\nrule = "report"\n',
+                       encoding="utf-8")
+    sites = gpd.GeoDataFrame({"id": ["big"], "name": ["大"]}, geometry=[box(X0, Y0, X0 + D, Y0 + D)], crs=4326)
+    result = review(sites, profile)
+    assert len(result.sites[0]["constraints"][0]["features"]) == 40
+    write_review_pdf(result, sites, tmp_path / "r.pdf")
+    page = subprocess.run(["pdftotext", "-f", "2", "-l", "2", "-layout", str(tmp_path / "r.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    shown = set(re.findall(r"g\d\d", page))
+    assert len(shown) == PDF_LIST_ROWS and f"另有 {40 - PDF_LIST_ROWS} 个图斑，见工作簿的占用清单" in page
+    lines = [line for line in page.splitlines() if line.strip()]
+    assert page.index("占用清单") < re.search(r"g\d\d", page).start() and "示意" in lines[-1]
