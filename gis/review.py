@@ -325,6 +325,9 @@ def _pick(gdf: gpd.GeoDataFrame, wanted: str | None, candidates: tuple[str, ...]
 
 # --- measuring sites against features ---------------------------------------------------------------------
 
+#: Pairs of polygons from which :func:`pair_amounts` measures in halves on two threads (a big land-use layer).
+PAIRS_PARALLEL_ABOVE: int = 40_000
+
 @dataclass
 class Pairs:
     """Every (site, feature) pair that touches, with the amount of the site inside the feature."""
@@ -345,6 +348,10 @@ def pair_amounts(sites: np.ndarray, kinds: np.ndarray, site_size: np.ndarray, fe
     empty = Pairs(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), None)
     if not len(features) or not len(sites):
         return empty
+    # Prepared geometries (which the queries and predicates below make of the sites) build their indexes
+    # lazily and must not be shared between threads: layers are measured side by side, and a big layer's
+    # pairs in halves. Every call, and every half, works on copies of its own.
+    sites = shapely.transform(sites, lambda xy: xy)
     tree = shapely.STRtree(features)
     is_point = np.isin(kinds, POINT_TYPES)
     is_line = np.isin(kinds, LINE_TYPES)
@@ -368,38 +375,22 @@ def pair_amounts(sites: np.ndarray, kinds: np.ndarray, site_size: np.ndarray, fe
     areal = np.flatnonzero(~point_pair & ~is_line[si])
     if len(areal):
         a_si, a_fj = si[areal], fj[areal]
-        # Prepared geometries build their indexes lazily and must not be shared between threads (layers are
-        # measured side by side): this call prepares copies of its own.
-        sites = shapely.transform(sites, lambda xy: xy)
-        shapely.prepare(sites)
-        # One geometry can cover another only if its box holds the other's box: the exact test runs on those.
-        sb, fb = shapely.bounds(sites)[a_si], shapely.bounds(features)[a_fj]
-        site_in = np.zeros(len(areal), dtype=bool)
-        maybe = np.flatnonzero((fb[:, 0] <= sb[:, 0]) & (fb[:, 1] <= sb[:, 1]) & (fb[:, 2] >= sb[:, 2])
-                               & (fb[:, 3] >= sb[:, 3]))
-        if len(maybe):  # the site lies wholly in the feature
-            site_in[maybe] = parallel(shapely.covers, features[a_fj[maybe]], sites[a_si[maybe]])
-        feat_in = np.zeros(len(areal), dtype=bool)
-        maybe = np.flatnonzero(~site_in & (sb[:, 0] <= fb[:, 0]) & (sb[:, 1] <= fb[:, 1]) & (sb[:, 2] >= fb[:, 2])
-                               & (sb[:, 3] >= fb[:, 3]))
-        if len(maybe):  # the feature lies wholly in the site
-            feat_in[maybe] = shapely.covers(sites[a_si[maybe]], features[a_fj[maybe]])
-        cut = ~site_in & ~feat_in
         out = np.zeros(len(areal))
         got = np.empty(len(areal), dtype=object)
-        out[site_in] = site_size[a_si[site_in]]
-        got[site_in] = sites[a_si[site_in]]
-        if feat_in.any():
-            out[feat_in] = polygon_area(features[a_fj[feat_in]])
-            got[feat_in] = features[a_fj[feat_in]]
-        if cut.any():  # clipped by the convex one of the two where one is (gis.clip); GEOS cuts the rest
-            crossing = np.flatnonzero(cut)
-            area = clipped_areas(sites[a_si[crossing]], features[a_fj[crossing]])
-            rest = crossing[np.isnan(area)]
-            if len(rest):
-                got[rest] = parallel(shapely.intersection, sites[a_si[rest]], features[a_fj[rest]])
-                area[np.isnan(area)] = polygon_area(got[rest])
-            out[crossing] = area
+        many = len(areal) >= PAIRS_PARALLEL_ABOVE and THREADS > 1
+        chunks = np.array_split(np.arange(len(areal)), THREADS) if many else [np.arange(len(areal))]
+
+        def measure(chunk: np.ndarray) -> None:
+            own = shapely.transform(sites, lambda xy: xy) if many else sites
+            shapely.prepare(own)
+            out[chunk], got[chunk] = _areal_amounts(own, site_size, features, a_si[chunk], a_fj[chunk],
+                                                    threads=not many)
+
+        if many:
+            with ThreadPoolExecutor(max_workers=THREADS) as pool:
+                list(pool.map(measure, chunks))
+        else:
+            measure(chunks[0])
         amount[areal] = out
         pieces[areal] = got
     linear = np.flatnonzero(is_line[si])
@@ -408,6 +399,47 @@ def pair_amounts(sites: np.ndarray, kinds: np.ndarray, site_size: np.ndarray, fe
         amount[linear] = line_length(got)
         pieces[linear] = got
     return Pairs(si, fj, amount, pieces)
+
+
+def _areal_amounts(sites: np.ndarray, site_size: np.ndarray, features: np.ndarray, a_si: np.ndarray,
+                   a_fj: np.ndarray, *, threads: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Measure the pairs ``(sites[a_si], features[a_fj])`` of polygons: the area of each site inside its feature.
+
+    A feature wholly inside a site counts its own area; a site wholly inside a feature counts the site's; the
+    pairs that cross are clipped (:func:`gis.clip.clipped_areas`) or, where neither ring is convex, cut by
+    GEOS. ``threads``: GEOS may run on threads of its own (the caller is not already on several).
+    """
+    run = parallel if threads else (lambda func, *arrays: func(*arrays))
+    # One geometry can cover another only if its box holds the other's box: the exact test runs on those.
+    sb, fb = shapely.bounds(sites)[a_si], shapely.bounds(features)[a_fj]
+    n = len(a_si)
+    site_in = np.zeros(n, dtype=bool)
+    maybe = np.flatnonzero((fb[:, 0] <= sb[:, 0]) & (fb[:, 1] <= sb[:, 1]) & (fb[:, 2] >= sb[:, 2])
+                           & (fb[:, 3] >= sb[:, 3]))
+    if len(maybe):  # the site lies wholly in the feature
+        site_in[maybe] = run(shapely.covers, features[a_fj[maybe]], sites[a_si[maybe]])
+    feat_in = np.zeros(n, dtype=bool)
+    maybe = np.flatnonzero(~site_in & (sb[:, 0] <= fb[:, 0]) & (sb[:, 1] <= fb[:, 1]) & (sb[:, 2] >= fb[:, 2])
+                           & (sb[:, 3] >= fb[:, 3]))
+    if len(maybe):  # the feature lies wholly in the site
+        feat_in[maybe] = shapely.covers(sites[a_si[maybe]], features[a_fj[maybe]])
+    cut = ~site_in & ~feat_in
+    out = np.zeros(n)
+    got = np.empty(n, dtype=object)
+    out[site_in] = site_size[a_si[site_in]]
+    got[site_in] = sites[a_si[site_in]]
+    if feat_in.any():
+        out[feat_in] = polygon_area(features[a_fj[feat_in]])
+        got[feat_in] = features[a_fj[feat_in]]
+    if cut.any():  # clipped by the convex one of the two where one is (gis.clip); GEOS cuts the rest
+        crossing = np.flatnonzero(cut)
+        area = clipped_areas(sites[a_si[crossing]], features[a_fj[crossing]])
+        rest = crossing[np.isnan(area)]
+        if len(rest):
+            got[rest] = run(shapely.intersection, sites[a_si[rest]], features[a_fj[rest]])
+            area[np.isnan(area)] = polygon_area(got[rest])
+        out[crossing] = area
+    return out, got
 
 
 def _counted_once(pairs: Pairs, sites: np.ndarray, kinds: np.ndarray, features: np.ndarray) -> np.ndarray:

@@ -253,6 +253,10 @@ def gpkg_fids(path: Path, layer: str | None, boxes: np.ndarray) -> np.ndarray | 
     return np.array(sorted(found), dtype=np.int64)
 
 
+#: Files of a GeoParquet dataset decoded at once (pyarrow releases the GIL while it decodes).
+READ_THREADS: int = 2
+
+
 def parquet_covering(schema_metadata: dict | None) -> str | None:
     """Return the bbox covering column a GeoParquet file declares, or ``None``."""
     if not schema_metadata or b"geo" not in schema_metadata:
@@ -311,7 +315,13 @@ def parquet_rows(path: Path, boxes: np.ndarray, columns: list[str] | None = None
         with pq.ParquetFile(file) as handle:  # closed at once: a reader keeps the column chunks it has read
             return handle.read(columns=wanted, use_threads=False).take(pa.array(rows))
 
-    parts = [read(item) for item in chosen]
+    if len(chosen) > 1 and READ_THREADS > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+            parts = list(pool.map(read, chosen))
+    else:
+        parts = [read(item) for item in chosen]
     if not parts:
         return pa.Table.from_batches([], schema=dataset.schema).select(wanted), geo
     table = pa.concat_tables(parts)

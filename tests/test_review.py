@@ -340,3 +340,27 @@ def test_the_pdf_lists_what_fits_below_the_verdicts_and_counts_the_rest(tmp_path
     assert len(shown) == PDF_LIST_ROWS and f"另有 {40 - PDF_LIST_ROWS} 个图斑，见工作簿的占用清单" in page
     lines = [line for line in page.splitlines() if line.strip()]
     assert page.index("占用清单") < re.search(r"g\d\d", page).start() and "示意" in lines[-1]
+
+
+def test_a_big_layer_measured_in_halves_on_two_threads_gives_the_same_pairs(monkeypatch):
+    import gis.review as module
+    from gis.synthetic import parcels
+
+    field = parcels(6_000, origin=(X0, Y0), cell_m=(80.0, 60.0), seed=3, topology=True)
+    feats = np.asarray(field.geometry.values, dtype=object)
+    x0, y0, x1, y1 = field.total_bounds
+    rng = np.random.default_rng(5)
+    cx, cy = rng.uniform(x0, x1, 60), rng.uniform(y0, y1, 60)
+    sites = shapely.box(cx, cy, cx + 0.004, cy + 0.003)
+    sites = shapely.transform(sites, lambda xy: xy + np.sin(xy[:, ::-1] * 900) * 3e-4)  # not all convex
+    kinds = shapely.get_type_id(sites)
+    size = module.polygon_area(sites)
+    whole = module.pair_amounts(sites, kinds, size, feats)
+    monkeypatch.setattr(module, "PAIRS_PARALLEL_ABOVE", 10)
+    halves = module.pair_amounts(sites, kinds, size, feats)
+    assert len(whole.site) > 500
+    assert np.array_equal(whole.site, halves.site) and np.array_equal(whole.feature, halves.feature)
+    assert np.allclose(whole.amount, halves.amount, rtol=1e-12, atol=1e-9)
+    made = np.flatnonzero(~np.equal(whole.piece, None))
+    assert np.array_equal(made, np.flatnonzero(~np.equal(halves.piece, None)))
+    assert np.allclose(module.polygon_area(whole.piece[made]), module.polygon_area(halves.piece[made]))
