@@ -163,8 +163,9 @@ def _meeting_loop(bounds, boxes, x0, y0, cell, nx, ny, starts, owners, wide, spa
             fj0, fj1 = (by0 - y0) / cell, (by1 - y0) / cell
             if fi1 < 0 or fj1 < 0 or fi0 >= nx or fj0 >= ny:
                 continue
-            i0, i1 = max(int(fi0), 0), min(int(fi1), nx - 1)
-            j0, j1 = max(int(fj0), 0), min(int(fj1), ny - 1)
+            # Clamped before the conversion: a row far wider than the grid would overflow int64.
+            i0, i1 = int(max(fi0, 0.0)), int(min(fi1, nx - 1.0))
+            j0, j1 = int(max(fj0, 0.0)), int(min(fj1, ny - 1.0))
             if (i1 - i0 + 1) * (j1 - j0 + 1) > span_cells:  # a big row: every box
                 for b in range(boxes.shape[0]):
                     if bx0 <= boxes[b, 2] and bx1 >= boxes[b, 0] and by0 <= boxes[b, 3] and by1 >= boxes[b, 1]:

@@ -57,6 +57,13 @@ def test_huge_rows_and_boxes_spanning_the_grid_are_matched(monkeypatch):
     assert np.array_equal(_compiled_rows_meeting(bounds, boxes), _brute(bounds, boxes))
 
 
+def test_a_row_far_wider_than_the_grid_still_meets_a_point_box():
+    boxes = np.array([[500000.0, 3000000.0, 500000.0, 3000000.0]])  # one point: the grid's cells are tiny
+    bounds = np.array([[-5e6, 2999000.0, 2e7, 3001000.0], [499000.0, 2999000.0, 501000.0, 3001000.0],
+                       [-5e6, -5e6, -4e6, -4e6]])
+    assert _compiled_rows_meeting(bounds, boxes).tolist() == [0, 1] == _brute(bounds, boxes).tolist()
+
+
 def test_a_geoparquet_dataset_gives_exactly_the_rows_meeting_the_boxes(tmp_path):
     from gis.engine import write_parquet
     from gis.layers import open_source
