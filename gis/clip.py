@@ -32,7 +32,6 @@ from gis.kernels import compiled, exterior_rings, simple_polygons
 COLLINEAR: float = 1e-13
 
 
-
 def clipped_areas(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Return the ellipsoidal area (m², CGCS2000) of ``a[k] ∩ b[k]`` where both are convex, else NaN.
 

@@ -105,6 +105,8 @@ def parse_crs(value: object) -> CRS:
 def crs_of(definition: object) -> CRS:
     """Return the ``pyproj.CRS`` of a file's CRS definition (PROJJSON dict or text), parsed once per definition.
 
+    A ``pyproj.CRS`` is returned as it is.
+
     GeoParquet files declare their CRS as PROJJSON; parsing one takes tens of milliseconds, and a review or a
     batched reading meets the same definition many times.
 
@@ -115,6 +117,10 @@ def crs_of(definition: object) -> CRS:
     """
     import json
 
+    from pyproj import CRS
+
+    if isinstance(definition, CRS):
+        return definition
     key = json.dumps(definition, sort_keys=True) if isinstance(definition, dict) else str(definition)
     return _crs_of(key, isinstance(definition, dict))
 

@@ -65,6 +65,7 @@ import geopandas as gpd
 import shapely
 
 from gis.clip import clipped_areas
+from gis.clip import load as load_clipping
 from gis.config import Table, load_toml
 from gis.crs import LAYER_CRS
 from gis.dissolve import interiors_meet
@@ -588,9 +589,7 @@ def review(sites: gpd.GeoDataFrame, profile: Profile | str | os.PathLike[str], *
         return read, _land_use_pairs(lu, read, geoms, kinds, size, label)
 
     if areal.any():  # crossing pairs are clipped by a compiled loop: loaded first, not while both threads work
-        from gis.clip import load
-
-        load()
+        load_clipping()
     # The layers are read and measured side by side: reading (pyarrow, GDAL) and GEOS release the GIL. The
     # current land use, the biggest layer as a rule, goes first, so that the constraints share the other thread.
     with ThreadPoolExecutor(max_workers=THREADS) as pool:

@@ -168,17 +168,15 @@ def _table(ax, header: list[str], rows: list[list[str]], widths: list[float], *,
     """Draw a table from the top of ``ax``; return the height it takes, as a share of the page's height."""
     ax.axis("off")
     box = ax.get_position()
-    line = size / 72 * 1.45 / (box.height * ax.figure.get_figheight())  # a line of the font, in axes units
     if not rows:
         ax.text(0, 1, "（无）", va="top", fontsize=size)
-        return line * box.height
+        return _line(size)
     table = ax.table(cellText=rows, colLabels=header, colWidths=widths, loc="upper left", cellLoc="left")
     table.auto_set_font_size(False)
     table.set_fontsize(size)
-    # Each row as tall as its most wrapped cell, measured in lines of the font.
-    lines = [1 + str(h).count("\n") for h in header], *[[1 + str(v).count("\n") for v in row] for row in rows]
+    heights = _row_heights(header, rows, size)
     for (r, _c), cell in table.get_celld().items():
-        cell.set_height(line * max(lines[r]) + line * 0.4)
+        cell.set_height(heights[r] / box.height)  # in the axes' units
         cell.set_edgecolor("#bbbbbb")
         cell.PAD = 0.03
         if r == 0:
@@ -189,18 +187,23 @@ def _table(ax, header: list[str], rows: list[list[str]], widths: list[float], *,
             if r > 0 and (r - 1, c) in colours:
                 cell.get_text().set_color(colours[(r - 1, c)])
                 cell.get_text().set_weight("bold")
-    return sum(line * max(row) + line * 0.4 for row in lines) * box.height
+    return sum(heights)
+
+
+def _line(size: float) -> float:
+    """Return the height of a line of text of ``size`` points, as a share of the page's height."""
+    return size / 72 * 1.45 / _A4[1]
+
+
+def _row_heights(header: list[str], rows: list[list[str]], size: float) -> list[float]:
+    """Return the height of the header and of each row (as tall as its most wrapped cell), as shares of the page."""
+    return [_line(size) * (max(1 + str(v).count("\n") for v in row) + 0.4) for row in (header, *rows)]
 
 
 def _fitting(header: list[str], rows: list[list[str]], size: float, room: float) -> int:
     """Return how many of ``rows`` :func:`_table` draws within ``room`` (a share of the page's height)."""
-    line = size / 72 * 1.45 / _A4[1]
-    used = line * (max(1 + str(h).count("\n") for h in header) + 0.4)
-    for k, row in enumerate(rows):
-        used += line * (max(1 + str(v).count("\n") for v in row) + 0.4)
-        if used > room:
-            return k
-    return len(rows)
+    used = np.cumsum(_row_heights(header, rows, size))
+    return int(np.searchsorted(used[1:], room, side="right"))
 
 
 def _wrap(text: object, width: int) -> str:

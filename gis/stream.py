@@ -160,10 +160,11 @@ class Batches:
         import pandas as pd
 
         import geopandas as gpd
-        from pyproj import CRS
 
-        if self.crs is not None and not isinstance(self.crs, CRS):
-            self.crs = CRS.from_user_input(self.crs)  # parsed once, not once per batch (40 ms each)
+        from gis.crs import crs_of
+
+        if self.crs is not None:
+            self.crs = crs_of(self.crs)  # parsed once, not once per batch (40 ms each)
         table = attributes.to_pandas()
         table.index = pd.RangeIndex(start, start + len(table))
         return gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(geoms, index=table.index, crs=self.crs))

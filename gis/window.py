@@ -53,7 +53,7 @@ def boxes_in(crs, boxes: np.ndarray) -> np.ndarray:
     """Return lon/lat ``boxes`` carried into ``crs`` (each the box of its densified projection)."""
     if crs is None:
         return boxes
-    target = crs if isinstance(crs, CRS) else crs_of(crs)
+    target = crs_of(crs)
     if target.equals(crs_of(LAYER_CRS)) or (
         target.is_geographic and target.ellipsoid is not None and target.ellipsoid.name in ("GRS 1980", "WGS 84")
     ):
@@ -254,10 +254,6 @@ def gpkg_fids(path: Path, layer: str | None, boxes: np.ndarray) -> np.ndarray | 
     return np.array(sorted(found), dtype=np.int64)
 
 
-#: Files of a GeoParquet dataset decoded at once (pyarrow releases the GIL while it decodes).
-READ_THREADS: int = 2
-
-
 def parquet_covering(schema_metadata: dict | None) -> str | None:
     """Return the bbox covering column a GeoParquet file declares, or ``None``."""
     if not schema_metadata or b"geo" not in schema_metadata:
@@ -304,7 +300,7 @@ def parquet_rows(path: Path, boxes: np.ndarray, columns: list[str] | None = None
                                        for k in ("xmin", "ymin", "xmax", "ymax")]))
         sizes.append(len(bbox))
     # The rows of all files are matched at once (one pass, not one per file); then the files that have
-    # some are read, each cut to its rows as soon as read.
+    # some are read, two at a time (pyarrow releases the GIL while it decodes), each cut to its rows at once.
     found = rows_meeting(np.concatenate(bounds) if bounds else np.zeros((0, 4)), local)
     edges = np.r_[0, np.cumsum(sizes)].astype(np.int64)
     cuts = np.searchsorted(found, edges)
@@ -316,10 +312,12 @@ def parquet_rows(path: Path, boxes: np.ndarray, columns: list[str] | None = None
         with pq.ParquetFile(file) as handle:  # closed at once: a reader keeps the column chunks it has read
             return handle.read(columns=wanted, use_threads=False).take(pa.array(rows))
 
-    if len(chosen) > 1 and READ_THREADS > 1:
+    from gis.geometry import THREADS
+
+    if len(chosen) > 1 and THREADS > 1:
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+        with ThreadPoolExecutor(max_workers=THREADS) as pool:
             parts = list(pool.map(read, chosen))
     else:
         parts = [read(item) for item in chosen]
