@@ -389,11 +389,21 @@ def _list_layers(path: Path) -> list[str]:
 
 
 def _first_line(exc: BaseException) -> str:
-    """Return the first line of a reader's message, without GDAL's advice on driver prefixes (not a gis option)."""
+    """Return the first line of a reader's message, without GDAL's advice on driver prefixes (not a gis option).
+
+    A message that starts with the file's name in quotes (GDAL's ``'x.shp' not recognized as …``) loses it:
+    the caller names the file already.
+
+    Examples
+    --------
+    >>> _first_line(OSError("'/tmp/a.geojson' not recognized as being in a supported file format."))
+    'not recognized as being in a supported file format.'
+    """
     text = str(exc).strip().splitlines()
     if not text:
         return type(exc).__name__
-    return text[0].split("; It might help to specify the correct driver")[0].rstrip(" ;")
+    line = text[0].split("; It might help to specify the correct driver")[0].rstrip(" ;")
+    return re.sub(r"^'[^']*' (?=\S)", "", line)
 
 
 #: Bytes of the destination's name kept in a temporary name (names may be 255 bytes long).
