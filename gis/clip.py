@@ -90,11 +90,17 @@ def clipped_areas(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def load() -> None:
-    """Compile (or load from numba's cache) the clipping loop, by clipping two squares."""
+    """Compile (or load from numba's cache) the clipping loop, by clipping two squares.
+
+    Meanwhile other threads measure and match boxes by their NumPy paths (:func:`gis.kernels.warming`).
+    """
     import shapely
 
-    clipped_areas(np.array([shapely.box(120.0, 28.0, 120.01, 28.01)], dtype=object),
-                  np.array([shapely.box(120.005, 28.005, 120.02, 28.02)], dtype=object))
+    from gis.kernels import warming
+
+    with warming():
+        clipped_areas(np.array([shapely.box(120.0, 28.0, 120.01, 28.01)], dtype=object),
+                      np.array([shapely.box(120.005, 28.005, 120.02, 28.02)], dtype=object))
 
 
 def _clip_loop(xa, oa, xb, ob, tol, buffer, starts, sizes):  # pragma: no cover - compiled by numba

@@ -10,9 +10,10 @@ of coordinates and the offsets of their rings (:func:`exterior_rings`).
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -22,9 +23,24 @@ _COMPILED: dict[Callable, Callable] = {}
 _LOCK = threading.Lock()
 
 
+#: Set while a thread loads numba and its first loop (:func:`warming`): other threads take their NumPy paths
+#: meanwhile rather than wait for it.
+_WARMING = threading.Event()
+
+
 def loaded() -> bool:
-    """Return whether numba is imported already (by an earlier loop, or by the caller)."""
-    return "numba" in sys.modules
+    """Return whether numba is imported already (by an earlier loop, or by the caller) and not being loaded now."""
+    return "numba" in sys.modules and not _WARMING.is_set()
+
+
+@contextlib.contextmanager
+def warming() -> Iterator[None]:
+    """Mark the loading of numba and of a first loop, which takes 0.4–0.7 s: meanwhile :func:`loaded` is false."""
+    _WARMING.set()
+    try:
+        yield
+    finally:
+        _WARMING.clear()
 
 
 def compiled(loop: Callable, *, calls: tuple[str, ...] = ()) -> Callable:

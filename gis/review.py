@@ -588,15 +588,17 @@ def review(sites: gpd.GeoDataFrame, profile: Profile | str | os.PathLike[str], *
                                   label=label, columns=[lu.field])
         return read, _land_use_pairs(lu, read, geoms, kinds, size, label)
 
-    if areal.any():  # crossing pairs are clipped by a compiled loop: loaded first, not while both threads work
-        load_clipping()
     # The layers are read and measured side by side: reading (pyarrow, GDAL) and GEOS release the GIL. The
     # current land use, the biggest layer as a rule, goes first, so that the constraints share the other thread.
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
         land_job = pool.submit(land_use_job, profile.land_use) if profile.land_use is not None else None
         jobs = [pool.submit(constraint_job, c) for c in profile.constraints]
-        done = [job.result() for job in jobs]
+        if areal.any():  # crossing pairs are clipped by a compiled loop: loaded while the layers are read
+            load_clipping()
         land = land_job.result() if land_job is not None else None
+        if land is not None:  # tabulated here while the constraints are still measured
+            land_rows = _land_use_rows(land[1], land[0], kinds, size)
+        done = [job.result() for job in jobs]
     notes: list[str] = []
     layers_info: list[dict] = []
     farmland: dict[int, float] = {}
@@ -613,7 +615,11 @@ def review(sites: gpd.GeoDataFrame, profile: Profile | str | os.PathLike[str], *
         notes.extend(read.notes)
         land_source = read.source
         layers_info.append(_layer_info(lu.name, read, lu.layer, "land_use", "", lu.date))
-        for i, rows in enumerate(_land_use_rows(measured, read, kinds, size, farmland)):
+        for i, rows in enumerate(land_rows):
+            if i in farmland and measured is not None and _site_measure(int(kinds[i])) == "area" \
+                    and size[i] >= MIN_SITE_M2:
+                rows.append({"class": "其中：永久基本农田", "level": "其中", "area_m2": _round2(farmland[i]),
+                             "area_mu": _mu(farmland[i])})
             entries[i]["land_use"] = rows
     if rules:
         _plan_rules(frame, entries, id_field, ids, names)
@@ -679,6 +685,7 @@ def _judge(c: Constraint, read: LayerRead, geoms, kinds, size) -> list[dict]:
     pair_m2 = round_half_up_array(pairs.amount, 2).tolist()
     pair_mu = round_half_up_array(from_square_metres(pairs.amount, "mu"), 2).tolist()
     pair_id, pair_name = fids[pairs.feature].tolist(), fnames[pairs.feature].tolist()
+    positive = (pairs.amount > 0).tolist()
     results = []
     order = np.lexsort((-pairs.amount, pairs.site))  # by site, then the largest overlap first
     starts = np.searchsorted(pairs.site[order], np.arange(n + 1))
@@ -694,7 +701,7 @@ def _judge(c: Constraint, read: LayerRead, geoms, kinds, size) -> list[dict]:
                            "share": round_half_up(over / area, 4) if area > 0 else None,
                            "outside_m2": _round2(max(area - over, 0.0)),
                            "features": [{"id": pair_id[k], "name": pair_name[k], "overlap_m2": pair_m2[k],
-                                         "overlap_mu": pair_mu[k]} for k in mine if pairs.amount[k] > 0]})
+                                         "overlap_mu": pair_mu[k]} for k in mine if positive[k]]})
             if area < MIN_SITE_M2:
                 result.update(verdict=UNKNOWN, reason="选址无面积，无法按面积判断")
             elif c.rule == "report":
@@ -715,7 +722,7 @@ def _judge(c: Constraint, read: LayerRead, geoms, kinds, size) -> list[dict]:
                            "share": round_half_up(over / length, 4) if length > 0 else None,
                            "outside_m2": None, "outside_length_m": _round2(max(length - over, 0.0)),
                            "features": [{"id": pair_id[k], "name": pair_name[k], "overlap_m2": 0.0,
-                                         "overlap_length_m": pair_m2[k]} for k in mine if pairs.amount[k] > 0]})
+                                         "overlap_length_m": pair_m2[k]} for k in mine if positive[k]]})
             tolerance = 0.1  # m: the coordinate precision of the layers
             if c.rule == "report":
                 result.update(verdict=MEASURED, reason="仅量算（按长度）")
@@ -760,8 +767,11 @@ def _land_use_pairs(lu: LandUse, read: LayerRead, geoms, kinds, size, label: str
     return codes, pair_amounts(geoms, kinds, size, np.asarray(feats.geometry.values, dtype=object))
 
 
-def _land_use_rows(measured, read: LayerRead, kinds, size, farmland: dict[int, float]) -> list[list[dict]]:
-    """Each site's area by code, by the three statutory classes, and the 其中 lines (耕地, 永久基本农田)."""
+def _land_use_rows(measured, read: LayerRead, kinds, size) -> list[list[dict]]:
+    """Each site's area by code, by the three statutory classes, and the 其中 line of 耕地.
+
+    (The 其中 line of 永久基本农田 comes from the constraints: :func:`review` adds it.)
+    """
     n = len(kinds)
     if measured is None:
         return [[{"class": UNKNOWN, "level": "状态", "area_m2": None, "area_mu": None,
@@ -772,16 +782,19 @@ def _land_use_rows(measured, read: LayerRead, kinds, size, farmland: dict[int, f
     by_site: dict[int, list[tuple[str, float]]] = {}
     for (site, code), m2 in sums.items():
         by_site.setdefault(int(site), []).append((code, float(m2)))
+    distinct = pd.unique(sums.index.get_level_values("code")) if len(sums) else []
+    label_of = {c: f"{c} {LAND_USE_2023[c]}" for c in distinct}
+    class_of = {c: three_class(c) or UNCLASSIFIED for c in distinct}
+    cultivated_codes = {c for c in distinct if is_cultivated(c)}
     out = []
     for i in range(n):
         rows = by_site.get(i, [])
         if _site_measure(int(kinds[i])) != "area" or size[i] < MIN_SITE_M2:
-            out.append([{"class": f"{c} {LAND_USE_2023[c]}", "level": "位置", "area_m2": None, "area_mu": None}
-                        for c, _ in rows])
+            out.append([{"class": label_of[c], "level": "位置", "area_m2": None, "area_mu": None} for c, _ in rows])
             continue
         covered = sum(m for _, m in rows)
         uncovered = max(float(size[i]) - covered, 0.0)
-        labels = [f"{c} {LAND_USE_2023[c]}" for c, _ in rows]
+        labels = [label_of[c] for c, _ in rows]
         parts = [m for _, m in rows]
         if uncovered > SLIVER_M2:
             labels.append("（地类图层未覆盖）")
@@ -792,20 +805,16 @@ def _land_use_rows(measured, read: LayerRead, kinds, size, farmland: dict[int, f
                  for lab, m, u in zip(labels, parts, mu, strict=True)]
         three: dict[str, float] = {}
         for c, m in rows:
-            key = three_class(c) or UNCLASSIFIED
-            three[key] = three.get(key, 0.0) + m
+            three[class_of[c]] = three.get(class_of[c], 0.0) + m
         if uncovered > SLIVER_M2:
             three["（地类图层未覆盖）"] = uncovered
         keys = [k for k in (*THREE_CLASSES, UNCLASSIFIED, "（地类图层未覆盖）") if k in three]
         tmu = balanced_round([from_square_metres(three[k], "mu") for k in keys], 2, total=site_mu) if keys else []
         table.extend({"class": k, "level": "三大类", "area_m2": _round2(three[k]), "area_mu": u}
                      for k, u in zip(keys, tmu, strict=True))
-        cultivated = sum(m for c, m in rows if is_cultivated(c))
+        cultivated = sum(m for c, m in rows if c in cultivated_codes)
         table.append({"class": "其中：耕地", "level": "其中", "area_m2": _round2(cultivated),
                       "area_mu": _mu(cultivated)})
-        if i in farmland:
-            table.append({"class": "其中：永久基本农田", "level": "其中", "area_m2": _round2(farmland[i]),
-                          "area_mu": _mu(farmland[i])})
         out.append(table)
     return out
 

@@ -104,3 +104,25 @@ def test_a_file_read_by_boxes_gives_the_same_features_as_read_whole(tmp_path, su
     assert part.dtypes.to_dict() == whole.dtypes.to_dict()
     assert part.sort_values("name").drop(columns="geometry").reset_index(drop=True).equals(
         expected.sort_values("name").drop(columns="geometry").reset_index(drop=True))
+
+
+def test_the_numpy_matching_of_points_far_apart_keeps_its_grid_within_bounds(monkeypatch):
+    """Point boxes and point rows (no size at all) a thousand km apart: cells as small as nothing, capped."""
+    import gis.kernels
+
+    monkeypatch.setattr(gis.kernels, "loaded", lambda: False)
+    boxes = np.array([[0.0, 0.0, 0.0, 0.0], [1e6, 1e6, 1e6, 1e6], [5e5, 5e5, 5e5 + 1.0, 5e5 + 1.0]])
+    rows = np.array([[0.0, 0.0, 0.0, 0.0], [1e6, 1e6, 1e6, 1e6], [3.0, 3.0, 3.0, 3.0], [5e5 + 1.0, 5e5, 5e5 + 2.0, 5e5],
+                     [-1.0, -1.0, 2e6, -0.5]])
+    assert rows_meeting(rows, boxes).tolist() == [0, 1, 3] == _brute(rows, boxes).tolist()
+
+
+def test_while_numba_is_loading_the_other_threads_are_told_it_is_not():
+    import numba  # noqa: F401 - loaded, as after an earlier loop
+
+    from gis.kernels import loaded, warming
+
+    assert loaded()
+    with warming():
+        assert not loaded()
+    assert loaded()
