@@ -79,6 +79,7 @@ from gis.geometry import (
     line_length,
     parallel,
     polygon_area,
+    quick_handover,
 )
 from gis.landuse import LAND_USE_2023, THREE_CLASSES, UNCLASSIFIED, is_cultivated, three_class, three_class_table
 from gis.rules import FAIL, PASS, UNKNOWN
@@ -590,7 +591,7 @@ def review(sites: gpd.GeoDataFrame, profile: Profile | str | os.PathLike[str], *
 
     # The layers are read and measured side by side: reading (pyarrow, GDAL) and GEOS release the GIL. The
     # current land use, the biggest layer as a rule, goes first, so that the constraints share the other thread.
-    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+    with quick_handover(), ThreadPoolExecutor(max_workers=THREADS) as pool:
         land_job = pool.submit(land_use_job, profile.land_use) if profile.land_use is not None else None
         jobs = [pool.submit(constraint_job, c) for c in profile.constraints]
         if areal.any():  # crossing pairs are clipped by a compiled loop: loaded while the layers are read

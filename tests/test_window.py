@@ -126,3 +126,31 @@ def test_while_numba_is_loading_the_other_threads_are_told_it_is_not():
     with warming():
         assert not loaded()
     assert loaded()
+
+
+def test_quick_handover_nests_and_overlaps_and_puts_the_interval_back():
+    """Reviews on threads of a server: the first in sets the GIL's switch interval, the last out restores it."""
+    import sys
+    import threading
+
+    from gis.geometry import HANDOVER_S, quick_handover
+
+    before = sys.getswitchinterval()
+    entered, leave = threading.Event(), threading.Event()
+
+    def other() -> None:
+        with quick_handover():
+            entered.set()
+            leave.wait()
+
+    with quick_handover():
+        assert sys.getswitchinterval() == pytest.approx(min(HANDOVER_S, before))
+        thread = threading.Thread(target=other)
+        thread.start()
+        entered.wait()
+        with quick_handover():  # nested in the same thread
+            assert sys.getswitchinterval() == pytest.approx(min(HANDOVER_S, before))
+    assert sys.getswitchinterval() == pytest.approx(min(HANDOVER_S, before))  # the other is still inside
+    leave.set()
+    thread.join()
+    assert sys.getswitchinterval() == before
