@@ -56,27 +56,53 @@ def clipped_areas(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     >>> round(float(area[0]) / 1e4, 2), bool(np.isnan(area[1]))
     (54.5, True)
     """
-    from gis.area import _ring_areas
-
     a = np.asarray(a, dtype=object)
     b = np.asarray(b, dtype=object)
-    n = len(a)
-    out = np.full(n, np.nan)
-    if not n:
+    every = np.arange(len(a))
+    return clipped_pair_areas(a, every, b, every)
+
+
+def clipped_pair_areas(a: np.ndarray, ia: np.ndarray, b: np.ndarray, ib: np.ndarray) -> np.ndarray:
+    """Return :func:`clipped_areas` of the pairs ``(a[ia[k]], b[ib[k]])``: each polygon's ring is read once.
+
+    Parameters
+    ----------
+    a, b : numpy.ndarray of shapely geometries
+        Polygons in longitude and latitude (EPSG:4326 / CGCS2000): the sites, a layer's features.
+    ia, ib : numpy.ndarray of int
+        The pairs, as indices into ``a`` and ``b``.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> a = np.array([box(120.0, 28.0, 120.01, 28.01)], dtype=object)
+    >>> b = np.array([box(120.005, 28.0, 120.02, 28.01), box(121.0, 28.0, 121.01, 28.01)], dtype=object)
+    >>> [round(float(x) / 1e4, 2) for x in clipped_pair_areas(a, np.array([0, 0]), b, np.array([0, 1]))]
+    [54.5, 0.0]
+    """
+    from gis.area import _ring_areas
+
+    ia = np.asarray(ia, dtype=np.int64)
+    ib = np.asarray(ib, dtype=np.int64)
+    out = np.full(len(ia), np.nan)
+    if not len(ia):
         return out
-    simple_a, simple_b = simple_polygons(a), simple_polygons(b)
-    both = np.flatnonzero(simple_a & simple_b)
+    simple_a, simple_b = simple_polygons(np.asarray(a, dtype=object)), simple_polygons(np.asarray(b, dtype=object))
+    both = np.flatnonzero(simple_a[ia] & simple_b[ib])
     if not len(both):
         return out
-    xa, oa = exterior_rings(a[both])
-    xb, ob = exterior_rings(b[both])
+    ring_a = np.cumsum(simple_a) - 1  # each simple polygon's ring
+    ring_b = np.cumsum(simple_b) - 1
+    xa, oa = exterior_rings(np.asarray(a, dtype=object)[simple_a])
+    xb, ob = exterior_rings(np.asarray(b, dtype=object)[simple_b])
+    ka, kb = ring_a[ia[both]], ring_b[ib[both]]
     kernel = compiled(_clip_loop, calls=("_convexity",))
     tolerance = COLLINEAR * max(float(np.abs(xa).max(initial=1.0)), float(np.abs(xb).max(initial=1.0)))
-    capacity = 2 * (np.diff(oa) + np.diff(ob)) + 8
+    capacity = 2 * ((oa[ka + 1] - oa[ka]) + (ob[kb + 1] - ob[kb])) + 8
     starts = np.r_[0, np.cumsum(capacity)].astype(np.int64)
-    buffer = np.zeros((int(starts[-1]), 2))
+    buffer = np.empty((int(starts[-1]), 2))
     sizes = np.zeros(len(both), dtype=np.int64)
-    kernel(xa, oa, xb, ob, tolerance, buffer, starts, sizes)
+    kernel(xa, oa, ka, xb, ob, kb, tolerance, buffer, starts, sizes)
     done = sizes >= 0  # -1: neither convex
     ring = done & (sizes >= 3)
     out[both[done & ~ring]] = 0.0  # clipped away, or to a line
@@ -103,15 +129,15 @@ def load() -> None:
                       np.array([shapely.box(120.005, 28.005, 120.02, 28.02)], dtype=object))
 
 
-def _clip_loop(xa, oa, xb, ob, tol, buffer, starts, sizes):  # pragma: no cover - compiled by numba
-    """Per pair of convex rings: clip one by the other, exactly convex; write the closed result ring.
+def _clip_loop(xa, oa, ia, xb, ob, ib, tol, buffer, starts, sizes):  # pragma: no cover - compiled by numba
+    """Per pair ``k`` of convex rings ``ia[k]``, ``ib[k]``: clip one by the other; write the closed result.
 
     ``sizes[k]``: the result's vertices (without the closing one), or -1 if the rings are not so convex or
     the result outgrew its room in ``buffer``.
     """
-    for k in range(len(oa) - 1):
-        a0, a1 = oa[k], oa[k + 1] - 1  # open rings: vertices a0 … a1 - 1
-        b0, b1 = ob[k], ob[k + 1] - 1
+    for k in range(len(ia)):
+        a0, a1 = oa[ia[k]], oa[ia[k] + 1] - 1  # open rings: vertices a0 … a1 - 1
+        b0, b1 = ob[ib[k]], ob[ib[k] + 1] - 1
         # The clip: a ring convex exactly (no turn the other way at all); the other ring convex to within tol
         # (points placed on an edge may sit a float's noise on either side of it).
         strict_b, loose_b = _convexity(xb, b0, b1, tol)

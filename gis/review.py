@@ -64,7 +64,7 @@ import pandas as pd
 import geopandas as gpd
 import shapely
 
-from gis.clip import clipped_areas
+from gis.clip import clipped_areas, clipped_pair_areas
 from gis.clip import load as load_clipping
 from gis.config import Table, load_toml
 from gis.crs import LAYER_CRS
@@ -358,17 +358,32 @@ def pair_amounts(sites: np.ndarray, kinds: np.ndarray, site_size: np.ndarray, fe
     is_point = np.isin(kinds, POINT_TYPES)
     is_line = np.isin(kinds, LINE_TYPES)
     parts = []
-    if (~is_point).any():
-        idx = np.flatnonzero(~is_point)
-        s, f = tree.query(sites[idx], predicate="intersects")
-        parts.append((idx[s], f))
+    # Sites with an area: every feature whose box meets the site's. Where both are convex polygons, the pair
+    # is clipped at once (inside, outside or across: gis.clip), the pieces left unmade; the other pairs are
+    # tested and measured below.
+    clipped = (empty.site, empty.feature, empty.amount)
+    polygons = np.flatnonzero(~is_point & ~is_line & (site_size >= MIN_SITE_M2))
+    if len(polygons):
+        s, f = tree.query(sites[polygons])
+        s = polygons[s]
+        area = clipped_pair_areas(sites, s, features, f)
+        done = ~np.isnan(area)
+        inside = done & (area > 0)
+        clipped = (s[inside], f[inside], area[inside])
+        rest = np.flatnonzero(~done)
+        meet = shapely.intersects(sites[s[rest]], features[f[rest]])
+        parts.append((s[rest[meet]], f[rest[meet]]))
+    others = np.flatnonzero(~is_point & ~np.isin(np.arange(len(sites)), polygons))
+    if len(others):  # lines, and polygons without area
+        s, f = tree.query(sites[others], predicate="intersects")
+        parts.append((others[s], f))
     if is_point.any():
         idx = np.flatnonzero(is_point)
         s, f = tree.query(sites[idx], predicate="dwithin", distance=EDGE_TOLERANCE)
         parts.append((idx[s], f))
     si = np.concatenate([p[0] for p in parts]) if parts else empty.site
     fj = np.concatenate([p[1] for p in parts]) if parts else empty.feature
-    if not len(si):
+    if not len(si) and not len(clipped[0]):
         return empty
     amount = np.zeros(len(si))
     pieces = np.full(len(si), None, dtype=object)
@@ -400,7 +415,10 @@ def pair_amounts(sites: np.ndarray, kinds: np.ndarray, site_size: np.ndarray, fe
         got = shapely.intersection(sites[si[linear]], features[fj[linear]])
         amount[linear] = line_length(got)
         pieces[linear] = got
-    return Pairs(si, fj, amount, pieces)
+    # A site with an area keeps the features it has some of: a feature that only touches it is no pair.
+    kept = ~(np.isin(si, polygons) & (amount <= 0))
+    return Pairs(np.r_[si[kept], clipped[0]], np.r_[fj[kept], clipped[1]], np.r_[amount[kept], clipped[2]],
+                 np.r_[pieces[kept], np.full(len(clipped[0]), None, dtype=object)])
 
 
 def _areal_amounts(sites: np.ndarray, site_size: np.ndarray, features: np.ndarray, a_si: np.ndarray,
