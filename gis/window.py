@@ -76,7 +76,7 @@ def rows_meeting(bounds: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     >>> rows_meeting(np.array([[0, 0, 1, 1], [5, 5, 6, 6], [2, 2, 3, 3]]), np.array([[0.5, 0.5, 2.5, 2.5]]))
     array([0, 2])
     """
-    bounds = np.asarray(bounds, dtype=float)
+    bounds = np.asfortranarray(bounds, dtype=float)  # columns contiguous: the sums below run down them
     boxes = np.asarray(boxes, dtype=float)
     boxes = boxes[np.isfinite(boxes).all(axis=1)] if len(boxes) else boxes  # a site without a box meets nothing
     if not len(bounds) or not len(boxes):
@@ -304,17 +304,15 @@ def parquet_rows(path: Path, boxes: np.ndarray, columns: list[str] | None = None
     names = [c for c in dataset.schema.names if c != covering]
     wanted = names if columns is None else [c for c in names if c == geometry or c in columns
                                              or c.startswith("__index_level_")]
-    sizes = []
-    bounds = []
-    for file in dataset.files:
-        with pq.ParquetFile(file) as handle:
-            bbox = handle.read(columns=[covering]).column(covering).combine_chunks()
-        bounds.append(np.column_stack([bbox.field(k).to_numpy(zero_copy_only=False)
-                                       for k in ("xmin", "ymin", "xmax", "ymax")]))
-        sizes.append(len(bbox))
-    # The rows of all files are matched at once (one pass, not one per file); then the files that have
-    # some are read, two at a time (pyarrow releases the GIL while it decodes), each cut to its rows at once.
-    found = rows_meeting(np.concatenate(bounds) if bounds else np.zeros((0, 4)), local)
+    # The bbox columns of all files in one read (Arrow's threads, the files' rows in the order of the files),
+    # matched at once; then the files that have rows that meet are read, two at a time (pyarrow releases the
+    # GIL while it decodes), each cut to its rows at once.
+    sizes = [fragment.metadata.num_rows for fragment in dataset.get_fragments()]
+    bbox = dataset.to_table(columns=[covering]).column(covering).combine_chunks()
+    if len(bbox) != sum(sizes):
+        raise ValueError(f"the files of {path} hold {sum(sizes)} rows, their bbox columns {len(bbox)}")
+    bounds = np.column_stack([bbox.field(k).to_numpy(zero_copy_only=False) for k in ("xmin", "ymin", "xmax", "ymax")])
+    found = rows_meeting(bounds, local)
     edges = np.r_[0, np.cumsum(sizes)].astype(np.int64)
     cuts = np.searchsorted(found, edges)
     chosen = [(file, found[cuts[k]:cuts[k + 1]] - edges[k]) for k, file in enumerate(dataset.files)
