@@ -30,6 +30,8 @@ from gis.kernels import compiled, exterior_rings, simple_polygons
 #: (1.2·10⁻¹¹° ≈ 1.3 µm in degrees): the float noise of points placed on an edge does not make a ring concave.
 #: Clipping by such a ring cuts slivers at most that wide off the result: < 0.001 m² for a site of 1 km.
 COLLINEAR: float = 1e-13
+#: Pairs from which the clipping loop runs in halves on two threads.
+PARALLEL_ABOVE: int = 40_000
 
 
 def clipped_areas(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -102,7 +104,18 @@ def clipped_pair_areas(a: np.ndarray, ia: np.ndarray, b: np.ndarray, ib: np.ndar
     starts = np.r_[0, np.cumsum(capacity)].astype(np.int64)
     buffer = np.empty((int(starts[-1]), 2))
     sizes = np.zeros(len(both), dtype=np.int64)
-    kernel(xa, oa, ka, xb, ob, kb, tolerance, buffer, starts, sizes)
+    from gis.geometry import THREADS
+
+    if len(both) >= PARALLEL_ABOVE and THREADS > 1:  # the loop releases the GIL: halves on two threads
+        from concurrent.futures import ThreadPoolExecutor
+
+        cuts = np.linspace(0, len(both), THREADS + 1).astype(np.int64)
+        with ThreadPoolExecutor(max_workers=THREADS) as pool:
+            list(pool.map(lambda k: kernel(xa, oa, ka[cuts[k]:cuts[k + 1]], xb, ob, kb[cuts[k]:cuts[k + 1]], tolerance,
+                                           buffer, starts[cuts[k]:cuts[k + 1] + 1], sizes[cuts[k]:cuts[k + 1]]),
+                          range(THREADS)))
+    else:
+        kernel(xa, oa, ka, xb, ob, kb, tolerance, buffer, starts, sizes)
     done = sizes >= 0  # -1: neither convex
     ring = done & (sizes >= 3)
     out[both[done & ~ring]] = 0.0  # clipped away, or to a line

@@ -280,8 +280,8 @@ def parquet_covering(schema_metadata: dict | None) -> str | None:
 def parquet_rows(path: Path, boxes: np.ndarray, columns: list[str] | None = None):
     """Read the rows of a GeoParquet file or dataset whose bbox meets ``boxes``; ``None`` without a bbox column.
 
-    Each file's bbox column is read first; then, from the files that have matching
-    rows, only the geometry and the asked ``columns`` (all when ``None``) of those rows.
+    Each file's bbox column is read first; then, if some of its rows meet, only the
+    geometry and the asked ``columns`` (all when ``None``) of those rows.
 
     Returns
     -------
@@ -304,34 +304,26 @@ def parquet_rows(path: Path, boxes: np.ndarray, columns: list[str] | None = None
     names = [c for c in dataset.schema.names if c != covering]
     wanted = names if columns is None else [c for c in names if c == geometry or c in columns
                                              or c.startswith("__index_level_")]
-    # The bbox columns of all files in one read (Arrow's threads, the files' rows in the order of the files),
-    # matched at once; then the files that have rows that meet are read, two at a time (pyarrow releases the
-    # GIL while it decodes), each cut to its rows at once.
-    sizes = [fragment.metadata.num_rows for fragment in dataset.get_fragments()]
-    bbox = dataset.to_table(columns=[covering]).column(covering).combine_chunks()
-    if len(bbox) != sum(sizes):
-        raise ValueError(f"the files of {path} hold {sum(sizes)} rows, their bbox columns {len(bbox)}")
-    bounds = np.column_stack([bbox.field(k).to_numpy(zero_copy_only=False) for k in ("xmin", "ymin", "xmax", "ymax")])
-    found = rows_meeting(bounds, local)
-    edges = np.r_[0, np.cumsum(sizes)].astype(np.int64)
-    cuts = np.searchsorted(found, edges)
-    chosen = [(file, found[cuts[k]:cuts[k + 1]] - edges[k]) for k, file in enumerate(dataset.files)
-              if cuts[k + 1] > cuts[k]]
-
-    def read(item) -> pa.Table:
-        file, rows = item
+    # File by file, two at a time (pyarrow releases the GIL while it decodes): the bbox column, matched; then,
+    # if some rows meet, the wanted columns, cut to those rows at once. (Matched file by file, a file read late
+    # in a review is matched by the compiled loop once numba is loaded: see gis.kernels.loaded.)
+    def read(file: str) -> pa.Table | None:
         with pq.ParquetFile(file) as handle:  # closed at once: a reader keeps the column chunks it has read
-            return handle.read(columns=wanted, use_threads=False).take(pa.array(rows))
+            bbox = handle.read(columns=[covering], use_threads=False).column(covering).combine_chunks()
+            bounds = np.column_stack([bbox.field(k).to_numpy(zero_copy_only=False)
+                                      for k in ("xmin", "ymin", "xmax", "ymax")])
+            rows = rows_meeting(bounds, local)
+            return handle.read(columns=wanted, use_threads=False).take(pa.array(rows)) if len(rows) else None
 
     from gis.geometry import THREADS
 
-    if len(chosen) > 1 and THREADS > 1:
+    if len(dataset.files) > 1 and THREADS > 1:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=THREADS) as pool:
-            parts = list(pool.map(read, chosen))
+            parts = [part for part in pool.map(read, dataset.files) if part is not None]
     else:
-        parts = [read(item) for item in chosen]
+        parts = [part for part in map(read, dataset.files) if part is not None]
     if not parts:
         return pa.Table.from_batches([], schema=dataset.schema).select(wanted), geo
     table = pa.concat_tables(parts)

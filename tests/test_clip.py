@@ -92,3 +92,28 @@ def test_float_noise_on_an_edge_is_no_concavity():
     mine = clipped_areas(sites, geoms)
     assert not np.isnan(mine).any()
     assert mine == pytest.approx(polygon_area(shapely.intersection(sites, geoms)), rel=1e-9, abs=1e-3)
+
+
+def test_pairs_clipped_in_halves_on_two_threads_give_the_same_areas(monkeypatch):
+    import gis.clip
+    import gis.geometry
+
+    a, b = _pairs(np.random.default_rng(9), 300)
+    whole = clipped_areas(a, b)
+    monkeypatch.setattr(gis.clip, "PARALLEL_ABOVE", 10)
+    monkeypatch.setattr(gis.geometry, "THREADS", 2)
+    halves = clipped_areas(a, b)
+    assert np.array_equal(np.isnan(whole), np.isnan(halves))
+    assert np.array_equal(whole[~np.isnan(whole)], halves[~np.isnan(halves)])
+
+
+def test_pairs_by_index_read_each_ring_once_and_match_the_pairs_as_arrays():
+    from gis.clip import clipped_pair_areas
+
+    a, b = _pairs(np.random.default_rng(5), 140)
+    ia = np.random.default_rng(6).integers(0, len(a), 500)
+    ib = np.random.default_rng(7).integers(0, len(b), 500)
+    by_index = clipped_pair_areas(a, ia, b, ib)
+    as_arrays = clipped_areas(a[ia], b[ib])
+    assert np.array_equal(np.isnan(by_index), np.isnan(as_arrays))
+    assert by_index[~np.isnan(by_index)] == pytest.approx(as_arrays[~np.isnan(as_arrays)], rel=1e-12, abs=1e-9)
