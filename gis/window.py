@@ -89,8 +89,8 @@ def rows_meeting(bounds: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     finite = np.isfinite(width) & np.isfinite(height)
     # The usual size of a row, from a sample (any size is correct: larger rows are only tested otherwise).
     sample = np.flatnonzero(finite[::16]) * 16 if len(bounds) > 160_000 else np.flatnonzero(finite)
-    w = float(np.quantile(width[sample], 0.99)) if len(sample) else 0.0
-    h = float(np.quantile(height[sample], 0.99)) if len(sample) else 0.0
+    w = float(np.quantile(width[sample], USUAL_SIZE)) if len(sample) else 0.0
+    h = float(np.quantile(height[sample], USUAL_SIZE)) if len(sample) else 0.0
     big = finite & ((width > w) | (height > h))
     usual = finite & ~big
     found = [_grid_match(bounds, boxes, w, h, usual)] if usual.any() else []
@@ -103,6 +103,9 @@ def rows_meeting(bounds: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
 
 
+#: The share of rows no larger than the grid's widening in :func:`rows_meeting` (the rest are tested against
+#: every box).
+USUAL_SIZE: float = 0.999
 #: Rows from which :func:`rows_meeting` matches by a compiled loop (numba: 0.4–0.7 s to load, if nothing has yet).
 COMPILED_ABOVE: int = 5_000_000
 #: Cells per side at most of the grid the compiled matching registers the boxes in.
