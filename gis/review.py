@@ -43,9 +43,13 @@ position, a line by its length, and the result says so.
 
 Control layers are read only where the sites are (a bounding-box filter the
 file's spatial index, a GeoParquet bbox column or the table's GiST index
-answers). The pairs of sites and features come from one spatial-index query;
-a feature wholly inside a site, or a site wholly inside a feature, is measured
-without cutting; only the pairs that cross are intersected.
+answers). The pairs of sites and features come from one spatial-index query.
+A pair of convex polygons (a site drawn as a rectangle, most parcels of a
+survey) is clipped by a compiled loop wherever the two lie (inside, across or
+apart: :mod:`gis.clip`); of the other pairs, a feature wholly inside a site, or
+a site wholly inside a feature, is measured without cutting, and only the pairs
+that cross are cut by GEOS. A feature that only touches a site with an area is
+no pair of it.
 """
 
 from __future__ import annotations
@@ -341,11 +345,15 @@ class Pairs:
 
 
 def pair_amounts(sites: np.ndarray, kinds: np.ndarray, site_size: np.ndarray, features: np.ndarray) -> Pairs:
-    """Find and measure all touching (site, feature) pairs with one spatial-index query.
+    """Find and measure all (site, feature) pairs that share something, with one spatial-index query.
 
-    A feature wholly inside a site counts its own area; a site wholly inside a
-    feature counts the site's; only the pairs that cross are intersected.
-    Points count 1 when inside (or within :data:`~gis.geometry.EDGE_TOLERANCE`).
+    For a site with an area, every feature whose box meets the site's is a
+    candidate: a pair of convex polygons is clipped at once
+    (:func:`gis.clip.clipped_pair_areas`); of the others, a feature wholly inside
+    a site counts its own area, a site wholly inside a feature the site's, and
+    only the pairs that cross are cut. A pair with no area in common (apart, or
+    touching only) is left out. Lines count their length inside; points count 1
+    when inside (or within :data:`~gis.geometry.EDGE_TOLERANCE`).
     """
     empty = Pairs(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), None)
     if not len(features) or not len(sites):
