@@ -603,11 +603,10 @@ def review(sites: gpd.GeoDataFrame, profile: Profile | str | os.PathLike[str], *
     entries = [_site_entry(i, ids, names, kinds, size) for i in range(n)]
     stem = profile.path.name if profile.path else "profile"
 
-    def constraint_job(c: Constraint):
+    def constraint_read(c: Constraint) -> LayerRead:
         wanted = [*([c.id_field] if c.id_field else ID_FIELDS), *([c.name_field] if c.name_field else NAME_FIELDS)]
-        read = read_control_layer(c.source, layer=c.layer, folder=profile.folder, bbox=bbox, where=c.where,
+        return read_control_layer(c.source, layer=c.layer, folder=profile.folder, bbox=bbox, where=c.where,
                                   label=f"{stem}: constraint {c.name}", columns=wanted)
-        return read, _judge(c, read, geoms, kinds, size)
 
     def land_use_job(lu: LandUse):
         label = f"{stem}: land_use"
@@ -616,12 +615,15 @@ def review(sites: gpd.GeoDataFrame, profile: Profile | str | os.PathLike[str], *
         return read, _land_use_pairs(lu, read, geoms, kinds, size, label)
 
     # The layers are read and measured side by side: reading (pyarrow, GDAL) and GEOS release the GIL. The
-    # current land use, the biggest layer as a rule, goes first, so that the constraints share the other thread.
+    # current land use, the biggest layer as a rule, goes first, so that the constraints share the other thread;
+    # they are all read first, while numba loads, and measured once it has.
     with quick_handover(), ThreadPoolExecutor(max_workers=THREADS) as pool:
         land_job = pool.submit(land_use_job, profile.land_use) if profile.land_use is not None else None
-        jobs = [pool.submit(constraint_job, c) for c in profile.constraints]
-        if areal.any():  # crossing pairs are clipped by a compiled loop: loaded while the layers are read
+        reads = [pool.submit(constraint_read, c) for c in profile.constraints]
+        if areal.any():  # the pairs are clipped by a compiled loop: loaded while the layers are read
             load_clipping()
+        jobs = [pool.submit(lambda c, read: (read.result(), _judge(c, read.result(), geoms, kinds, size)), c, read)
+                for c, read in zip(profile.constraints, reads, strict=True)]
         land = land_job.result() if land_job is not None else None
         if land is not None:  # tabulated here while the constraints are still measured
             land_rows = _land_use_rows(land[1], land[0], kinds, size)
