@@ -87,7 +87,14 @@ from gis.geometry import (
 )
 from gis.landuse import LAND_USE_2023, THREE_CLASSES, UNCLASSIFIED, is_cultivated, three_class, three_class_table
 from gis.rules import FAIL, PASS, UNKNOWN
-from gis.units import balanced_round, from_square_metres, round_half_up, round_half_up_array
+from gis.units import (
+    balanced_round,
+    balanced_round_groups,
+    from_square_metres,
+    round_half_up,
+    round_half_up_array,
+    round_half_up_each,
+)
 
 #: The rules a constraint may name.
 RULES: dict[str, str] = {
@@ -799,7 +806,8 @@ def _land_use_pairs(lu: LandUse, read: LayerRead, geoms, kinds, size, label: str
 def _land_use_rows(measured, read: LayerRead, kinds, size) -> list[list[dict]]:
     """Each site's area by code, by the three statutory classes, and the 其中 line of 耕地.
 
-    (The 其中 line of 永久基本农田 comes from the constraints: :func:`review` adds it.)
+    (The 其中 line of 永久基本农田 comes from the constraints: :func:`review` adds it.) The sums and the
+    rounding run over all sites at once (the same figures as site by site: :func:`balanced_round_groups`).
     """
     n = len(kinds)
     if measured is None:
@@ -808,45 +816,64 @@ def _land_use_rows(measured, read: LayerRead, kinds, size) -> list[list[dict]]:
     codes, pairs = measured
     sums = pd.DataFrame({"site": pairs.site, "code": codes[pairs.feature], "m2": pairs.amount}).groupby(
         ["site", "code"], sort=True)["m2"].sum()
-    by_site: dict[int, list[tuple[str, float]]] = {}
-    for (site, code), m2 in sums.items():
-        by_site.setdefault(int(site), []).append((code, float(m2)))
-    distinct = pd.unique(sums.index.get_level_values("code")) if len(sums) else []
+    row_site = sums.index.get_level_values("site").to_numpy().astype(np.int64)
+    row_code = sums.index.get_level_values("code").to_numpy()
+    row_m2 = sums.to_numpy(dtype=float)
+    distinct = pd.unique(row_code) if len(row_code) else []
     label_of = {c: f"{c} {LAND_USE_2023[c]}" for c in distinct}
-    class_of = {c: three_class(c) or UNCLASSIFIED for c in distinct}
-    cultivated_codes = {c for c in distinct if is_cultivated(c)}
+    uncovered_label = "（地类图层未覆盖）"
+    keys = (*THREE_CLASSES, UNCLASSIFIED, uncovered_label)
+    key_of = {c: keys.index(three_class(c) or UNCLASSIFIED) for c in distinct}
+    row_label = [label_of[c] for c in row_code]
+    row_key = np.array([key_of[c] for c in row_code], dtype=np.int64)
+    row_cultivated = np.array([is_cultivated(c) for c in row_code], dtype=bool)
+    area_sites = np.array([_site_measure(int(k)) == "area" for k in kinds], dtype=bool) & (size >= MIN_SITE_M2)
+    site_mu = from_square_metres(np.asarray(size, dtype=float), "mu")
+    # By code: the site's rows, then what the layer leaves uncovered (added in the order of the rows, as sums).
+    covered = np.bincount(row_site, weights=row_m2, minlength=n)
+    uncovered = np.maximum(np.asarray(size, dtype=float) - covered, 0.0)
+    gap = area_sites & (uncovered > SLIVER_M2)
+    mine = area_sites[row_site]
+    part_site = np.r_[row_site[mine], np.flatnonzero(gap)]
+    part_m2 = np.r_[row_m2[mine], uncovered[gap]]
+    order = np.argsort(part_site, kind="stable")
+    part_site, part_m2 = part_site[order], part_m2[order]
+    part_mu = balanced_round_groups(from_square_metres(part_m2, "mu"), part_site, site_mu, 2)
+    part_m2_text = round_half_up_each(part_m2, 2)
+    # By the three classes: summed in the order of the rows, as site by site.
+    slots = len(keys)
+    key_index = np.r_[row_site[mine] * slots + row_key[mine], np.flatnonzero(gap) * slots + slots - 1]
+    key_m2 = np.r_[row_m2[mine], uncovered[gap]]
+    key_order = np.argsort(key_index, kind="stable")
+    three = np.bincount(key_index[key_order], weights=key_m2[key_order], minlength=n * slots)
+    present = np.bincount(key_index, minlength=n * slots) > 0
+    three_at = np.flatnonzero(present)
+    three_mu = balanced_round_groups(from_square_metres(three[three_at], "mu"), three_at // slots, site_mu, 2)
+    three_m2 = round_half_up_each(three[three_at], 2)
+    cultivated = np.bincount(row_site, weights=np.where(row_cultivated, row_m2, 0.0), minlength=n)
+    cultivated_m2 = round_half_up_each(cultivated, 2)
+    cultivated_mu = round_half_up_each(from_square_metres(cultivated, "mu"), 2)
+    row_starts = np.searchsorted(row_site, np.arange(n + 1))
+    part_starts = np.searchsorted(part_site, np.arange(n + 1))
+    three_starts = np.searchsorted(three_at // slots, np.arange(n + 1))
+    labels = np.array(row_label, dtype=object)[mine]
+    part_labels = np.r_[labels, np.full(int(gap.sum()), uncovered_label, dtype=object)][order]
     out = []
     for i in range(n):
-        rows = by_site.get(i, [])
-        if _site_measure(int(kinds[i])) != "area" or size[i] < MIN_SITE_M2:
-            out.append([{"class": label_of[c], "level": "位置", "area_m2": None, "area_mu": None} for c, _ in rows])
+        if not area_sites[i]:
+            out.append([{"class": row_label[k], "level": "位置", "area_m2": None, "area_mu": None}
+                        for k in range(row_starts[i], row_starts[i + 1])])
             continue
-        covered = sum(m for _, m in rows)
-        uncovered = max(float(size[i]) - covered, 0.0)
-        labels = [label_of[c] for c, _ in rows]
-        parts = [m for _, m in rows]
-        if uncovered > SLIVER_M2:
-            labels.append("（地类图层未覆盖）")
-            parts.append(uncovered)
-        site_mu = float(from_square_metres(float(size[i]), "mu"))
-        mu = balanced_round([from_square_metres(p, "mu") for p in parts], 2, total=site_mu) if parts else []
-        table = [{"class": lab, "level": "地类", "area_m2": _round2(m), "area_mu": u}
-                 for lab, m, u in zip(labels, parts, mu, strict=True)]
-        three: dict[str, float] = {}
-        for c, m in rows:
-            three[class_of[c]] = three.get(class_of[c], 0.0) + m
-        if uncovered > SLIVER_M2:
-            three["（地类图层未覆盖）"] = uncovered
-        keys = [k for k in (*THREE_CLASSES, UNCLASSIFIED, "（地类图层未覆盖）") if k in three]
-        tmu = balanced_round([from_square_metres(three[k], "mu") for k in keys], 2, total=site_mu) if keys else []
-        table.extend({"class": k, "level": "三大类", "area_m2": _round2(three[k]), "area_mu": u}
-                     for k, u in zip(keys, tmu, strict=True))
-        cultivated = sum(m for c, m in rows if c in cultivated_codes)
-        table.append({"class": "其中：耕地", "level": "其中", "area_m2": _round2(cultivated),
-                      "area_mu": _mu(cultivated)})
+        lo, hi = part_starts[i], part_starts[i + 1]
+        table = [{"class": part_labels[k], "level": "地类", "area_m2": float(part_m2_text[k]),
+                  "area_mu": float(part_mu[k])} for k in range(lo, hi)]
+        lo, hi = three_starts[i], three_starts[i + 1]
+        table.extend({"class": keys[three_at[k] % slots], "level": "三大类", "area_m2": float(three_m2[k]),
+                      "area_mu": float(three_mu[k])} for k in range(lo, hi))
+        table.append({"class": "其中：耕地", "level": "其中", "area_m2": float(cultivated_m2[i]),
+                      "area_mu": float(cultivated_mu[i])})
         out.append(table)
     return out
-
 
 def _code_text(value: object) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):

@@ -59,3 +59,23 @@ def test_gk_codes_and_guesses():
     assert "EPSG:4549" in guess_crs((560_000, 3_090_000, 580_000, 3_100_000))[0]
     assert "EPSG:4490" in guess_crs((120.5, 27.8, 121.0, 28.1))[0]
     assert any("swapped" in g for g in guess_crs((27.8, 120.5, 28.1, 121.0)))
+
+
+def test_rounding_many_groups_at_once_gives_what_each_group_gives_alone():
+    from gis.units import balanced_round_groups, round_half_up_each
+
+    rng = np.random.default_rng(11)
+    values, groups, totals = [], [], []
+    for k in range(400):
+        n = int(rng.integers(1, 10))
+        part = rng.choice([rng.uniform(0, 100, n), np.round(rng.uniform(0, 100, n), 3), np.full(n, 1 / 3)])
+        values.extend(part)
+        groups.extend([k] * n)
+        totals.append(float(sum(part)) + float(rng.choice([0.0, 0.004, -0.004, 0.5])))
+    together = balanced_round_groups(values, groups, totals, 2)
+    groups = np.array(groups)
+    for k, total in enumerate(totals):
+        alone = balanced_round([values[i] for i in np.flatnonzero(groups == k)], 2, total=total)
+        assert together[groups == k].tolist() == alone
+    x = np.r_[rng.uniform(-1e5, 1e5, 5000), np.round(rng.uniform(0, 100, 5000), 3), [2.675, 312.43499999999995]]
+    assert round_half_up_each(x, 2).tolist() == [round_half_up(float(v), 2) for v in x]
