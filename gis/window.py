@@ -256,7 +256,10 @@ def gpkg_fids(path: Path, layer: str | None, boxes: np.ndarray) -> np.ndarray | 
                 CRS.from_user_input(definition) if definition and definition != "undefined" else None)
         except Exception:  # an unusual definition: the caller reads by the envelope instead
             return None
-        local = boxes_in(crs, boxes)
+        local = np.asarray(boxes_in(crs, boxes), dtype=float).reshape(-1, 4)
+        local = local[np.isfinite(local).all(axis=1)]  # a site without a box meets nothing
+        if not len(local):
+            return np.zeros(0, dtype=np.int64)
         quoted = '"' + rtree.replace('"', '""') + '"'
         # One statement for all boxes (the boxes as a JSON array, each searched in the R-tree), its ids as one
         # text: SQLite walks the tree without the GIL, and the thread does not queue for it once per row.
@@ -264,7 +267,7 @@ def gpkg_fids(path: Path, layer: str | None, boxes: np.ndarray) -> np.ndarray | 
                "WHERE r.minx <= json_extract(b.value, '$[2]') AND r.maxx >= json_extract(b.value, '$[0]') "
                "AND r.miny <= json_extract(b.value, '$[3]') AND r.maxy >= json_extract(b.value, '$[1]')")
         try:
-            (found,) = db.execute(sql, (json.dumps(np.asarray(local, dtype=float).tolist()),)).fetchone()
+            (found,) = db.execute(sql, (json.dumps(local.tolist()),)).fetchone()
         except sqlite3.Error:  # an SQLite without JSON: the caller reads by the features' boxes instead
             return None
     return np.unique(np.array(found.split(","), dtype=np.int64)) if found else np.zeros(0, dtype=np.int64)
