@@ -318,7 +318,7 @@ def read_control_layer(source: str, *, layer: str | None, folder: Path, bbox, wh
     values = np.asarray(gdf.geometry.values, dtype=object)
     keep = ~(shapely.is_missing(values) | shapely.is_empty(values))
     gdf = gdf[keep]
-    invalid = ~shapely.is_valid(np.asarray(gdf.geometry.values, dtype=object))
+    invalid = ~parallel(shapely.is_valid, np.asarray(gdf.geometry.values, dtype=object))  # GEOS frees the GIL
     notes = list(info.notes)
     if invalid.any():
         gdf = gdf.copy()
