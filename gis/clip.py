@@ -84,19 +84,19 @@ def clipped_pair_areas(a: np.ndarray, ia: np.ndarray, b: np.ndarray, ib: np.ndar
     """
     from gis.area import _ring_areas
 
-    ia = np.asarray(ia, dtype=np.int64)
-    ib = np.asarray(ib, dtype=np.int64)
+    a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
+    ia, ib = np.asarray(ia, dtype=np.int64), np.asarray(ib, dtype=np.int64)
     out = np.full(len(ia), np.nan)
     if not len(ia):
         return out
-    simple_a, simple_b = simple_polygons(np.asarray(a, dtype=object)), simple_polygons(np.asarray(b, dtype=object))
+    simple_a, simple_b = simple_polygons(a), simple_polygons(b)
     both = np.flatnonzero(simple_a[ia] & simple_b[ib])
     if not len(both):
         return out
     ring_a = np.cumsum(simple_a) - 1  # each simple polygon's ring
     ring_b = np.cumsum(simple_b) - 1
-    xa, oa = exterior_rings(np.asarray(a, dtype=object)[simple_a])
-    xb, ob = exterior_rings(np.asarray(b, dtype=object)[simple_b])
+    xa, oa = exterior_rings(a[simple_a])
+    xb, ob = exterior_rings(b[simple_b])
     ka, kb = ring_a[ia[both]], ring_b[ib[both]]
     kernel = compiled(_clip_loop, calls=("_convexity",))
     tolerance = COLLINEAR * max(float(np.abs(xa).max(initial=1.0)), float(np.abs(xb).max(initial=1.0)))
@@ -110,10 +110,12 @@ def clipped_pair_areas(a: np.ndarray, ia: np.ndarray, b: np.ndarray, ib: np.ndar
         from concurrent.futures import ThreadPoolExecutor
 
         cuts = np.linspace(0, len(both), THREADS + 1).astype(np.int64)
+
+        def clip(lo: int, hi: int) -> None:  # the pairs lo … hi - 1, into their own room of the buffer
+            kernel(xa, oa, ka[lo:hi], xb, ob, kb[lo:hi], tolerance, buffer, starts[lo:hi + 1], sizes[lo:hi])
+
         with ThreadPoolExecutor(max_workers=THREADS) as pool:
-            list(pool.map(lambda k: kernel(xa, oa, ka[cuts[k]:cuts[k + 1]], xb, ob, kb[cuts[k]:cuts[k + 1]], tolerance,
-                                           buffer, starts[cuts[k]:cuts[k + 1] + 1], sizes[cuts[k]:cuts[k + 1]]),
-                          range(THREADS)))
+            list(pool.map(clip, cuts[:-1], cuts[1:]))
     else:
         kernel(xa, oa, ka, xb, ob, kb, tolerance, buffer, starts, sizes)
     done = sizes >= 0  # -1: neither convex

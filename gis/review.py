@@ -104,6 +104,11 @@ RULES: dict[str, str] = {
 }
 #: A polygon site smaller than this (m²) has no area to review (a degenerate or collapsed polygon).
 MIN_SITE_M2 = 0.01
+
+
+def _by_area(kinds: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Return, per site, whether it is measured by its area: a polygon of at least :data:`MIN_SITE_M2`."""
+    return ~np.isin(kinds, (*POINT_TYPES, *LINE_TYPES)) & (np.asarray(size, dtype=float) >= MIN_SITE_M2)
 #: The verdict of a ``report`` constraint: it measures, it does not judge.
 MEASURED = "仅量算"
 #: Keys of a constraint table the review reads (others are kept in ``extra``).
@@ -377,7 +382,8 @@ def pair_amounts(sites: np.ndarray, kinds: np.ndarray, site_size: np.ndarray, fe
     # is clipped at once (inside, outside or across: gis.clip), the pieces left unmade; the other pairs are
     # tested and measured below.
     clipped = (empty.site, empty.feature, empty.amount)
-    polygons = np.flatnonzero(~is_point & ~is_line & (site_size >= MIN_SITE_M2))
+    by_area = _by_area(kinds, site_size)
+    polygons = np.flatnonzero(by_area)
     if len(polygons):
         s, f = tree.query(sites[polygons])
         s = polygons[s]
@@ -388,7 +394,7 @@ def pair_amounts(sites: np.ndarray, kinds: np.ndarray, site_size: np.ndarray, fe
         rest = np.flatnonzero(~done)
         meet = shapely.intersects(sites[s[rest]], features[f[rest]])
         parts.append((s[rest[meet]], f[rest[meet]]))
-    others = np.flatnonzero(~is_point & ~np.isin(np.arange(len(sites)), polygons))
+    others = np.flatnonzero(~is_point & ~by_area)
     if len(others):  # lines, and polygons without area
         s, f = tree.query(sites[others], predicate="intersects")
         parts.append((others[s], f))
@@ -431,7 +437,7 @@ def pair_amounts(sites: np.ndarray, kinds: np.ndarray, site_size: np.ndarray, fe
         amount[linear] = line_length(got)
         pieces[linear] = got
     # A site with an area keeps the features it has some of: a feature that only touches it is no pair.
-    kept = ~(np.isin(si, polygons) & (amount <= 0))
+    kept = ~(by_area[si] & (amount <= 0))
     return Pairs(np.r_[si[kept], clipped[0]], np.r_[fj[kept], clipped[1]], np.r_[amount[kept], clipped[2]],
                  np.r_[pieces[kept], np.full(len(clipped[0]), None, dtype=object)])
 
@@ -615,6 +621,10 @@ def review(sites: gpd.GeoDataFrame, profile: Profile | str | os.PathLike[str], *
         return read_control_layer(c.source, layer=c.layer, folder=profile.folder, bbox=bbox, where=c.where,
                                   label=f"{stem}: constraint {c.name}", columns=wanted)
 
+    def constraint_measure(c: Constraint, reading) -> tuple[LayerRead, list[dict]]:
+        read = reading.result()
+        return read, _judge(c, read, geoms, kinds, size)
+
     def land_use_job(lu: LandUse):
         label = f"{stem}: land_use"
         read = read_control_layer(lu.source, layer=lu.layer, folder=profile.folder, bbox=bbox, where={},
@@ -629,8 +639,7 @@ def review(sites: gpd.GeoDataFrame, profile: Profile | str | os.PathLike[str], *
         reads = [pool.submit(constraint_read, c) for c in profile.constraints]
         if areal.any():  # the pairs are clipped by a compiled loop: loaded while the layers are read
             load_clipping()
-        jobs = [pool.submit(lambda c, read: (read.result(), _judge(c, read.result(), geoms, kinds, size)), c, read)
-                for c, read in zip(profile.constraints, reads, strict=True)]
+        jobs = [pool.submit(constraint_measure, c, read) for c, read in zip(profile.constraints, reads, strict=True)]
         land = land_job.result() if land_job is not None else None
         if land is not None:  # tabulated here while the constraints are still measured
             land_rows = _land_use_rows(land[1], land[0], kinds, size)
@@ -651,9 +660,9 @@ def review(sites: gpd.GeoDataFrame, profile: Profile | str | os.PathLike[str], *
         notes.extend(read.notes)
         land_source = read.source
         layers_info.append(_layer_info(lu.name, read, lu.layer, "land_use", "", lu.date))
+        by_area = _by_area(kinds, size)
         for i, rows in enumerate(land_rows):
-            if i in farmland and measured is not None and _site_measure(int(kinds[i])) == "area" \
-                    and size[i] >= MIN_SITE_M2:
+            if i in farmland and measured is not None and by_area[i]:
                 rows.append({"class": "其中：永久基本农田", "level": "其中", "area_m2": _round2(farmland[i]),
                              "area_mu": _mu(farmland[i])})
             entries[i]["land_use"] = rows
@@ -827,7 +836,7 @@ def _land_use_rows(measured, read: LayerRead, kinds, size) -> list[list[dict]]:
     row_label = [label_of[c] for c in row_code]
     row_key = np.array([key_of[c] for c in row_code], dtype=np.int64)
     row_cultivated = np.array([is_cultivated(c) for c in row_code], dtype=bool)
-    area_sites = np.array([_site_measure(int(k)) == "area" for k in kinds], dtype=bool) & (size >= MIN_SITE_M2)
+    area_sites = _by_area(kinds, size)
     site_mu = from_square_metres(np.asarray(size, dtype=float), "mu")
     # By code: the site's rows, then what the layer leaves uncovered (added in the order of the rows, as sums).
     covered = np.bincount(row_site, weights=row_m2, minlength=n)
@@ -844,8 +853,7 @@ def _land_use_rows(measured, read: LayerRead, kinds, size) -> list[list[dict]]:
     slots = len(keys)
     key_index = np.r_[row_site[mine] * slots + row_key[mine], np.flatnonzero(gap) * slots + slots - 1]
     key_m2 = np.r_[row_m2[mine], uncovered[gap]]
-    key_order = np.argsort(key_index, kind="stable")
-    three = np.bincount(key_index[key_order], weights=key_m2[key_order], minlength=n * slots)
+    three = np.bincount(key_index, weights=key_m2, minlength=n * slots)  # each bin summed in the rows' order
     present = np.bincount(key_index, minlength=n * slots) > 0
     three_at = np.flatnonzero(present)
     three_mu = balanced_round_groups(from_square_metres(three[three_at], "mu"), three_at // slots, site_mu, 2)

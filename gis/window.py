@@ -327,9 +327,10 @@ def parquet_rows(path: Path, boxes: np.ndarray, columns: list[str] | None = None
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=THREADS) as pool:
-            parts = [part for part in pool.map(read, dataset.files) if part is not None]
+            read_files = list(pool.map(read, dataset.files))
     else:
-        parts = [part for part in map(read, dataset.files) if part is not None]
+        read_files = [read(file) for file in dataset.files]
+    parts = [part for part in read_files if part is not None]
     if not parts:
         return pa.Table.from_batches([], schema=dataset.schema).select(wanted), geo
     table = pa.concat_tables(parts)
