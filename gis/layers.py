@@ -188,7 +188,7 @@ def _parquet_where(path: Path, bbox, info: SourceInfo, columns=None) -> gpd.GeoD
     import numpy as np
 
     from gis.crs import crs_of
-    from gis.window import as_boxes, parquet_covering, parquet_rows
+    from gis.window import as_boxes, parquet_rows
 
     boxes = as_boxes(bbox)
     found = parquet_rows(path, boxes, columns)
@@ -197,13 +197,12 @@ def _parquet_where(path: Path, bbox, info: SourceInfo, columns=None) -> gpd.GeoD
         info.notes.append(f"{path.name}: no bbox column, so the whole dataset was read and then filtered")
         hits = gdf.to_crs("EPSG:4326").sindex.query(shapely.box(*boxes.T), predicate="intersects")[1]
         return gdf.iloc[np.unique(hits)]
-    table, geo = found
+    table, shapes, geo = found
     column = geo.get("primary_column", "geometry")
-    covering = parquet_covering(table.schema.metadata)
-    wkb = table.column(column).to_numpy(zero_copy_only=False)
-    frame = table.drop_columns([c for c in (column, covering) if c in table.column_names]).to_pandas()
+    frame = table.to_pandas()
     crs = geo.get("columns", {}).get(column, {}).get("crs", "OGC:CRS84")
-    return gpd.GeoDataFrame(frame, geometry=shapely.from_wkb(wkb), crs=crs_of(crs if crs is not None else "EPSG:4326"))
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(shapes, index=frame.index, name=column),
+                            crs=crs_of(crs if crs is not None else "EPSG:4326"))
 
 
 def layer_summary(names: list[str] | None = None) -> list[dict[str, object]]:

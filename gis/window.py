@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+import shapely
 from pyproj import CRS, Transformer
 
 from gis.crs import LAYER_CRS, crs_of
@@ -93,14 +94,16 @@ def rows_meeting(bounds: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     h = float(np.quantile(height[sample], USUAL_SIZE)) if len(sample) else 0.0
     big = finite & ((width > w) | (height > h))
     usual = finite & ~big
-    found = [_grid_match(bounds, boxes, w, h, usual)] if usual.any() else []
-    for start in range(0, int(big.sum()), 2000):
-        rows = np.flatnonzero(big)[start:start + 2000]
+    found = np.zeros(len(bounds), dtype=bool)  # flags, not a list of rows to make unique: no sort, no hashing
+    if usual.any():
+        _grid_match(bounds, boxes, w, h, usual, found)
+    big_rows = np.flatnonzero(big)
+    for start in range(0, len(big_rows), 2000):
+        rows = big_rows[start:start + 2000]
         b = bounds[rows][:, None, :]
-        meet = ((b[..., 0] <= boxes[None, :, 2]) & (b[..., 2] >= boxes[None, :, 0])
-                & (b[..., 1] <= boxes[None, :, 3]) & (b[..., 3] >= boxes[None, :, 1])).any(axis=1)
-        found.append(rows[meet])
-    return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+        found[rows] = ((b[..., 0] <= boxes[None, :, 2]) & (b[..., 2] >= boxes[None, :, 0])
+                       & (b[..., 1] <= boxes[None, :, 3]) & (b[..., 3] >= boxes[None, :, 1])).any(axis=1)
+    return np.flatnonzero(found)
 
 
 #: The share of rows no larger than the grid's widening in :func:`rows_meeting` (the rest are tested against
@@ -193,8 +196,9 @@ def _meeting_loop(bounds, boxes, x0, y0, cell, nx, ny, starts, owners, wide, spa
         out[r] = hit
 
 
-def _grid_match(bounds: np.ndarray, boxes: np.ndarray, w: float, h: float, usual: np.ndarray) -> np.ndarray:
-    """Return the rows among ``usual`` (at most ``w`` by ``h``) whose bounds meet a box, looked up by centre."""
+def _grid_match(bounds: np.ndarray, boxes: np.ndarray, w: float, h: float, usual: np.ndarray,
+                found: np.ndarray) -> None:
+    """Flag in ``found`` the rows among ``usual`` (at most ``w`` by ``h``) whose bounds meet a box, by centre."""
     widened = boxes + np.array([-w / 2, -h / 2, w / 2, h / 2])
     x0, y0 = float(widened[:, 0].min()), float(widened[:, 1].min())
     x1, y1 = float(widened[:, 2].max()), float(widened[:, 3].max())
@@ -226,12 +230,12 @@ def _grid_match(bounds: np.ndarray, boxes: np.ndarray, w: float, h: float, usual
     candidates, key, count = candidates[some], key[some], count[some]
     rows = np.repeat(candidates, count)
     if not len(rows):
-        return np.zeros(0, dtype=np.int64)
+        return
     offset = np.arange(len(rows)) - np.repeat(np.cumsum(count) - count, count)
     which = owners[np.repeat(first[key], count) + offset]
     b, k = bounds[rows], boxes[which]
     meet = (b[:, 0] <= k[:, 2]) & (b[:, 2] >= k[:, 0]) & (b[:, 1] <= k[:, 3]) & (b[:, 3] >= k[:, 1])
-    return np.unique(rows[meet])
+    found[rows[meet]] = True
 
 
 def gpkg_fids(path: Path, layer: str | None, boxes: np.ndarray) -> np.ndarray | None:
@@ -286,13 +290,16 @@ def parquet_covering(schema_metadata: dict | None) -> str | None:
 def parquet_rows(path: Path, boxes: np.ndarray, columns: list[str] | None = None):
     """Read the rows of a GeoParquet file or dataset whose bbox meets ``boxes``; ``None`` without a bbox column.
 
-    Each file's bbox column is read first; then, if some of its rows meet, only the
-    geometry and the asked ``columns`` (all when ``None``) of those rows.
+    The bbox columns of all files are read first (two files at a time: pyarrow
+    decodes without the GIL) and matched to the boxes in one pass; then, of each
+    file with rows that meet, only the geometry and the asked ``columns`` (all
+    when ``None``), cut to those rows at once.
 
     Returns
     -------
     tuple or None
-        ``(pyarrow.Table, geo metadata dict)`` of the matching rows.
+        ``(pyarrow.Table, geometries, geo metadata dict)`` of the matching rows: the table without the
+        geometry column, the geometries as shapely objects, in the same order.
     """
     import pyarrow as pa
     import pyarrow.dataset as ds
@@ -310,28 +317,46 @@ def parquet_rows(path: Path, boxes: np.ndarray, columns: list[str] | None = None
     names = [c for c in dataset.schema.names if c != covering]
     wanted = names if columns is None else [c for c in names if c == geometry or c in columns
                                              or c.startswith("__index_level_")]
-    # File by file, two at a time (pyarrow releases the GIL while it decodes): the bbox column, matched; then,
-    # if some rows meet, the wanted columns, cut to those rows at once. (Matched file by file, a file read late
-    # in a review is matched by the compiled loop once numba is loaded: see gis.kernels.loaded.)
-    def read(file: str) -> pa.Table | None:
-        with pq.ParquetFile(file) as handle:  # closed at once: a reader keeps the column chunks it has read
-            bbox = handle.read(columns=[covering], use_threads=False).column(covering).combine_chunks()
-            bounds = np.column_stack([bbox.field(k).to_numpy(zero_copy_only=False)
-                                      for k in ("xmin", "ymin", "xmax", "ymax")])
-            rows = rows_meeting(bounds, local)
-            return handle.read(columns=wanted, use_threads=False).take(pa.array(rows)) if len(rows) else None
-
     from gis.geometry import THREADS
 
-    if len(dataset.files) > 1 and THREADS > 1:
-        from concurrent.futures import ThreadPoolExecutor
+    def on_threads(func, items: list) -> list:
+        if len(items) > 1 and THREADS > 1:
+            from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=THREADS) as pool:
-            read_files = list(pool.map(read, dataset.files))
-    else:
-        read_files = [read(file) for file in dataset.files]
-    parts = [part for part in read_files if part is not None]
+            with ThreadPoolExecutor(max_workers=THREADS) as pool:
+                return list(pool.map(func, items))
+        return [func(item) for item in items]
+
+    def bounds_of(file: str) -> np.ndarray:
+        with pq.ParquetFile(file) as handle:
+            bbox = handle.read(columns=[covering], use_threads=False).column(covering).combine_chunks()
+        return np.column_stack([bbox.field(k).to_numpy(zero_copy_only=False)
+                                for k in ("xmin", "ymin", "xmax", "ymax")])
+
+    files = list(dataset.files)
+    # Matched in one pass, not file by file: the boxes are registered once, and the threads reading the files
+    # do not queue for the GIL between files.
+    every = on_threads(bounds_of, files)
+    ends = np.cumsum([len(b) for b in every])
+    hits = rows_meeting(np.concatenate(every) if every else np.zeros((0, 4)), local)
+    cuts = np.searchsorted(hits, np.r_[0, ends])
+    todo = [(file, hits[cuts[k]:cuts[k + 1]] - (ends[k - 1] if k else 0)) for k, file in enumerate(files)
+            if cuts[k + 1] > cuts[k]]
+
+    def read(job) -> tuple[pa.Table, np.ndarray]:
+        file, rows = job
+        with pq.ParquetFile(file) as handle:  # closed at once: a reader keeps the chunks it has read
+            part = handle.read(columns=wanted, use_threads=False).take(pa.array(rows))
+        # Decoded here, file by file: while one thread makes the geometries (holding the GIL), the other
+        # decodes the next file (without it).
+        shapes = shapely.from_wkb(part.column(geometry).to_numpy(zero_copy_only=False))
+        return part.drop_columns([geometry]), shapes
+
+    parts = on_threads(read, todo)
+    schema = dataset.schema.remove(dataset.schema.get_field_index(covering))
     if not parts:
-        return pa.Table.from_batches([], schema=dataset.schema).select(wanted), geo
-    table = pa.concat_tables(parts)
-    return table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata}), geo
+        empty = pa.Table.from_batches([], schema=schema).select(wanted).drop_columns([geometry])
+        return empty.replace_schema_metadata(metadata), np.zeros(0, dtype=object), geo
+    table = pa.concat_tables([p[0] for p in parts])
+    shapes = np.concatenate([p[1] for p in parts])
+    return table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata}), shapes, geo
