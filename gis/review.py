@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -633,11 +633,15 @@ def review(sites: gpd.GeoDataFrame, profile: Profile | str | os.PathLike[str], *
 
     # The layers are read and measured side by side: reading (pyarrow, GDAL) and GEOS release the GIL. The
     # current land use, the biggest layer as a rule, goes first, so that the constraints share the other thread;
-    # they are all read first, while numba loads, and measured once it has.
+    # they are all read first, while numba loads, and measured once it has. numba's loading is Python, holding
+    # the GIL for 0.75 s: it starts once the first constraint layer is read. By then, as a rule, the land use
+    # has matched its rows to the sites' boxes (NumPy, which wants the GIL too) and is decoding them (which does
+    # not). Measured: GeoParquet 4.50 → 4.31 s (median of eight), GeoPackage unchanged.
     with quick_handover(), ThreadPoolExecutor(max_workers=THREADS) as pool:
         land_job = pool.submit(land_use_job, profile.land_use) if profile.land_use is not None else None
         reads = [pool.submit(constraint_read, c) for c in profile.constraints]
         if areal.any():  # the pairs are clipped by a compiled loop: loaded while the layers are read
+            wait(reads[:1])
             load_clipping()
         jobs = [pool.submit(constraint_measure, c, read) for c, read in zip(profile.constraints, reads, strict=True)]
         land = land_job.result() if land_job is not None else None
