@@ -104,11 +104,6 @@ RULES: dict[str, str] = {
 }
 #: A polygon site smaller than this (m²) has no area to review (a degenerate or collapsed polygon).
 MIN_SITE_M2 = 0.01
-
-
-def _by_area(kinds: np.ndarray, size: np.ndarray) -> np.ndarray:
-    """Return, per site, whether it is measured by its area: a polygon of at least :data:`MIN_SITE_M2`."""
-    return ~np.isin(kinds, (*POINT_TYPES, *LINE_TYPES)) & (np.asarray(size, dtype=float) >= MIN_SITE_M2)
 #: The verdict of a ``report`` constraint: it measures, it does not judge.
 MEASURED = "仅量算"
 #: Keys of a constraint table the review reads (others are kept in ``extra``).
@@ -117,6 +112,11 @@ _CONSTRAINT_KEYS = ("name", "source", "layer", "rule", "clause", "category", "da
 #: Fields tried, in order, for the id and the name of a control layer's features.
 ID_FIELDS = ("id", "BSM", "bsm", "TBBH", "tbbh", "OBJECTID", "FID", "fid")
 NAME_FIELDS = ("name", "NAME", "MC", "mc", "DLMC", "dlmc", "GHFQMC", "YSMC", "HXMC")
+
+
+def _by_area(kinds: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Return, per site, whether it is measured by its area: a polygon of at least :data:`MIN_SITE_M2`."""
+    return ~np.isin(kinds, (*POINT_TYPES, *LINE_TYPES)) & (np.asarray(size, dtype=float) >= MIN_SITE_M2)
 
 
 @dataclass(frozen=True)
@@ -886,6 +886,7 @@ def _land_use_rows(measured, read: LayerRead, kinds, size) -> list[list[dict]]:
                       "area_mu": float(cultivated_mu[i])})
         out.append(table)
     return out
+
 
 def _code_text(value: object) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):

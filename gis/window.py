@@ -353,8 +353,8 @@ def parquet_rows(path: Path, boxes: np.ndarray, columns: list[str] | None = None
         return part.drop_columns([geometry]), shapes
 
     parts = on_threads(read, todo)
-    schema = dataset.schema.remove(dataset.schema.get_field_index(covering))
     if not parts:
+        schema = dataset.schema.remove(dataset.schema.get_field_index(covering))
         empty = pa.Table.from_batches([], schema=schema).select(wanted).drop_columns([geometry])
         return empty.replace_schema_metadata(metadata), np.zeros(0, dtype=object), geo
     table = pa.concat_tables([p[0] for p in parts])
