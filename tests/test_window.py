@@ -154,3 +154,38 @@ def test_quick_handover_nests_and_overlaps_and_puts_the_interval_back():
     leave.set()
     thread.join()
     assert sys.getswitchinterval() == before
+
+
+def test_collector_paused_nests_and_overlaps_and_resumes_only_what_ran():
+    """The cyclic collector is paused while any review runs and resumed by the last out, unless it was off before."""
+    import gc
+    import threading
+
+    from gis.geometry import collector_paused
+
+    assert gc.isenabled()
+    entered, leave = threading.Event(), threading.Event()
+
+    def other() -> None:
+        with collector_paused():
+            entered.set()
+            leave.wait()
+
+    with collector_paused():
+        assert not gc.isenabled()
+        thread = threading.Thread(target=other)
+        thread.start()
+        entered.wait()
+        with collector_paused():  # nested in the same thread
+            assert not gc.isenabled()
+    assert not gc.isenabled()  # the other is still inside
+    leave.set()
+    thread.join()
+    assert gc.isenabled()
+    gc.disable()  # a caller that runs without the collector keeps it so
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
