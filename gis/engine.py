@@ -177,12 +177,18 @@ def write_parquet(gdf: gpd.GeoDataFrame, folder: str | Path, *, rows_per_partiti
     """Write a layer as a GeoParquet dataset of spatial partitions (Hilbert order); the index is the input order.
 
     One file per partition (``part.0.parquet`` …), each a contiguous stretch of the
-    Hilbert curve, so that a Dask worker reads a compact area.
+    Hilbert curve, so that a Dask worker reads a compact area. Rows without a
+    geometry (missing or empty), which have no place on the curve, come last.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     data = gdf.reset_index(drop=True)
-    order = np.argsort(data.geometry.hilbert_distance().to_numpy(), kind="stable")
+    geoms = data.geometry
+    placed = ~(geoms.isna() | geoms.is_empty).to_numpy()
+    key = np.full(len(data), np.iinfo(np.int64).max)
+    if placed.any():
+        key[placed] = geoms[placed].hilbert_distance().to_numpy()
+    order = np.argsort(key, kind="stable")
     parts = max(1, len(data) // rows_per_partition + (1 if len(data) % rows_per_partition else 0))
     for i, idx in enumerate(np.array_split(order, parts)):
         data.iloc[np.sort(idx)].to_parquet(folder / f"part.{i}.parquet", write_covering_bbox=True)

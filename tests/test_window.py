@@ -84,6 +84,24 @@ def test_a_geoparquet_dataset_gives_exactly_the_rows_meeting_the_boxes(tmp_path)
             sorted(got["id"])].values).all()
 
 
+def test_a_geoparquet_dataset_keeps_rows_without_geometry_and_reads_around_them(tmp_path):
+    """Missing and empty geometries have no place on the Hilbert curve: they are written last, not refused."""
+    import pandas as pd
+
+    from gis.engine import write_parquet
+    from gis.layers import open_source
+
+    shapes = [shapely.box(120.0 + k * 0.01, 28.0, 120.005 + k * 0.01, 28.005) for k in range(5)]
+    frame = gpd.GeoDataFrame({"id": [f"p{k}" for k in range(7)]},
+                             geometry=[shapes[0], None, shapes[1], shapely.Polygon(), *shapes[2:]], crs=4490)
+    path = write_parquet(frame, tmp_path / "gaps.parquet", rows_per_partition=3)
+    back = pd.concat([gpd.read_parquet(f) for f in sorted(path.glob("*.parquet"), key=lambda f: int(f.stem[5:]))])
+    assert sorted(back["id"]) == sorted(frame["id"]) and list(back["id"][-2:]) == ["p1", "p3"]
+    assert back.set_index("id").geometry.loc[["p1"]].isna().all() and back.set_index("id").geometry["p3"].is_empty
+    got, _ = open_source(str(path), bbox=np.array([[120.009, 27.99, 120.031, 28.01]]))
+    assert sorted(got["id"]) == ["p2", "p4", "p5"]
+
+
 @pytest.mark.parametrize("suffix", ["gpkg", "fgb"])
 def test_a_file_read_by_boxes_gives_the_same_features_as_read_whole(tmp_path, suffix):
     from gis.io import read_vector
