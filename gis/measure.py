@@ -33,7 +33,7 @@ from gis.units import (
     from_square_metres,
     normalize_unit,
     round_half_up,
-    round_half_up_array,
+    round_half_up_each,
     to_square_metres,
 )
 
@@ -359,7 +359,7 @@ def finish_area_table(table: pd.DataFrame, *, keys: list[str], label: str, featu
     rows_total = float(table["area_m2"].sum())
     disjoint = abs(rows_total - dissolved_total) <= DISJOINT_TOLERANCE * max(rows_total, 1.0)
     part_values = from_square_metres(table["area_m2"].to_numpy(dtype=float), unit) if len(table) else np.array([])
-    rounded = balanced_round(list(part_values), digits) if disjoint else list(round_half_up_array(part_values, digits))
+    rounded = balanced_round(list(part_values), digits) if disjoint else list(round_half_up_each(part_values, digits))
     table[col] = rounded
     total_row = {c: None for c in table.columns}
     total_row[label] = "合计"
@@ -378,7 +378,7 @@ def finish_area_table(table: pd.DataFrame, *, keys: list[str], label: str, featu
     for c in ("area_m2", "sum_m2", "overlap_m2"):
         values = pd.to_numeric(table[c], errors="coerce").to_numpy(dtype=float)
         present = np.isfinite(values)
-        table[c] = round_half_up_array(values, 2) if present.any() else [None] * len(table)
+        table[c] = round_half_up_each(values, 2) if present.any() else [None] * len(table)
     table.attrs.update({"unit": unit, "unit_label": LABELS[unit], "method": method, "disjoint": disjoint})
     return table
 

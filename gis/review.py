@@ -93,7 +93,6 @@ from gis.units import (
     balanced_round_groups,
     from_square_metres,
     round_half_up,
-    round_half_up_array,
     round_half_up_each,
 )
 
@@ -733,8 +732,8 @@ def _judge(c: Constraint, read: LayerRead, geoms, kinds, size) -> list[dict]:
     fnames = feats[name_col].astype(str).to_numpy() if name_col else np.full(len(feats), "", dtype=object)
     pairs = pair_amounts(geoms, kinds, size, fgeoms)
     inside = _counted_once(pairs, geoms, kinds, fgeoms)
-    pair_m2 = round_half_up_array(pairs.amount, 2).tolist()
-    pair_mu = round_half_up_array(from_square_metres(pairs.amount, "mu"), 2).tolist()
+    pair_m2 = round_half_up_each(pairs.amount, 2).tolist()
+    pair_mu = round_half_up_each(from_square_metres(pairs.amount, "mu"), 2).tolist()
     pair_id, pair_name = fids[pairs.feature].tolist(), fnames[pairs.feature].tolist()
     positive = (pairs.amount > 0).tolist()
     results = []

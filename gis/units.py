@@ -147,32 +147,16 @@ def round_half_up(value: float, ndigits: int = 2) -> float:
     """
     value = float(value)
     scaled = value * 10.0**ndigits
-    fraction = abs(scaled) % 1.0
-    if math.isfinite(scaled) and abs(scaled) < 2**52 and abs(fraction - 0.5) > 1e-6:
+    if not math.isfinite(scaled) or abs(scaled) >= 2**52:
+        # Not a number, or no digit left at that place: a float this big has none to round away.
+        return value + 0.0
+    if abs(abs(scaled) % 1.0 - 0.5) > 1e-6:
         # Far from a half: ordinary rounding gives the same digits, without Decimal's cost.
         return round(value, ndigits) + 0.0
     quantum = Decimal(1).scaleb(-ndigits)
     # repr() gives the shortest decimal that round-trips, so 2.675 stays 2.675.
     rounded = float(Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP))
     return rounded + 0.0  # no negative zero
-
-
-def round_half_up_array(values, ndigits: int = 2) -> np.ndarray:
-    """Round an array half away from zero (四舍五入), as :func:`round_half_up` rounds one number.
-
-    The values are first rounded to 6 digits beyond ``ndigits``, which takes off
-    the binary noise of a decimal such as 2.675 (stored as 2.67499…), as the
-    scalar function's shortest ``repr`` does.
-
-    Examples
-    --------
-    >>> round_half_up_array([2.675, 0.125, -2.5, 1/3], 2).tolist()
-    [2.68, 0.13, -2.5, 0.33]
-    """
-    import numpy as np
-
-    scaled = np.round(np.asarray(values, dtype=float) * 10.0**ndigits, 6)
-    return np.sign(scaled) * np.floor(np.abs(scaled) + 0.5) / 10.0**ndigits + 0.0
 
 
 def balanced_round(parts: Sequence[float], ndigits: int = 2, total: float | None = None) -> list[float]:
@@ -219,22 +203,27 @@ def balanced_round(parts: Sequence[float], ndigits: int = 2, total: float | None
 def round_half_up_each(values, ndigits: int = 2) -> np.ndarray:
     """Round an array as :func:`round_half_up` rounds each of its numbers, to the same digits.
 
-    Numbers far from a half are rounded by NumPy (the same digits as ``round``); the few within 10⁻⁶ of a half,
-    or beyond 2⁵², by :func:`round_half_up` itself.
+    The one rounding of arrays: every table, report and the workbench round through it or
+    :func:`round_half_up`. Numbers far from a half are rounded by NumPy (the same digits as
+    ``round``); the few within 10⁻⁶ of a half by :func:`round_half_up` itself (so 2.675, stored as
+    2.67499…, gives 2.68, and 312.43499999999995 gives 312.43); NaN, infinities and numbers with no
+    digit at that place are kept.
 
     Examples
     --------
-    >>> round_half_up_each([2.675, 312.43499999999995, 1/3, -2.5], 2).tolist()
-    [2.68, 312.43, 0.33, -2.5]
+    >>> round_half_up_each([2.675, 312.43499999999995, 1/3, -2.5, float("inf")], 2).tolist()
+    [2.68, 312.43, 0.33, -2.5, inf]
     """
     import numpy as np
 
     values = np.asarray(values, dtype=float)
     scaled = values * 10.0**ndigits
-    with np.errstate(invalid="ignore"):
-        far = np.isfinite(scaled) & (np.abs(scaled) < 2**52) & (np.abs(np.abs(scaled) % 1.0 - 0.5) > 1e-6)
-    out = np.round(values, ndigits) + 0.0
-    for k in np.flatnonzero(~far):
+    with np.errstate(invalid="ignore", over="ignore"):
+        kept = ~np.isfinite(scaled) | (np.abs(scaled) >= 2**52)
+        near = ~kept & (np.abs(np.abs(scaled) % 1.0 - 0.5) <= 1e-6)
+        out = np.round(values, ndigits) + 0.0
+    out[kept] = values[kept] + 0.0
+    for k in np.flatnonzero(near):
         out[k] = round_half_up(float(values[k]), ndigits)
     return out
 

@@ -79,3 +79,7 @@ def test_rounding_many_groups_at_once_gives_what_each_group_gives_alone():
         assert together[groups == k].tolist() == alone
     x = np.r_[rng.uniform(-1e5, 1e5, 5000), np.round(rng.uniform(0, 100, 5000), 3), [2.675, 312.43499999999995]]
     assert round_half_up_each(x, 2).tolist() == [round_half_up(float(v), 2) for v in x]
+    # Numbers with no digit left to round, and what is no number, are kept by both (Decimal would refuse them).
+    odd = [float("inf"), -float("inf"), 1e300, -3e16, 2.0**53 + 2]
+    assert round_half_up_each(odd, 2).tolist() == [round_half_up(v, 2) for v in odd] == odd
+    assert np.isnan(round_half_up(float("nan"), 2)) and np.isnan(round_half_up_each([float("nan")], 2)).all()

@@ -34,7 +34,7 @@ import shapely
 from gis.crs import LAYER_CRS
 from gis.errors import GeometryError, InputError
 from gis.geometry import LINE_TYPES, POINT_TYPES, line_length, polygon_area
-from gis.units import from_square_metres, round_half_up, round_half_up_array
+from gis.units import from_square_metres, round_half_up, round_half_up_each
 
 #: Layers a site is overlaid on, with their Chinese names.
 PLAN_LAYERS: dict[str, str] = {"zones": "功能分区", "platforms": "产业平台", "reclamation": "围垦区"}
@@ -238,9 +238,9 @@ def analyse_frame(gdf: gpd.GeoDataFrame, profile: str | None = None, *, label: s
     lengths = np.zeros(len(sites))
     lengths[lines] = line_length(geoms[lines])
     entries = []
-    m2 = round_half_up_array(areas, 2)
-    mu = round_half_up_array(from_square_metres(areas, "mu"), 2)
-    ha = round_half_up_array(from_square_metres(areas, "ha"), 4)
+    m2 = round_half_up_each(areas, 2)
+    mu = round_half_up_each(from_square_metres(areas, "mu"), 2)
+    ha = round_half_up_each(from_square_metres(areas, "ha"), 4)
     for k, (ident, name) in enumerate(zip(sites["id"], sites["name"], strict=True)):
         areal = not points[k] and not lines[k]
         entries.append({

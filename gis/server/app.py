@@ -311,16 +311,16 @@ def _layer_geojson(name: str) -> bytes:
     from gis.io import geojson_text
     from gis.layers import read_layer
     from gis.mapdef import band
-    from gis.units import from_square_metres, round_half_up_array
+    from gis.units import from_square_metres, round_half_up_each
 
     gdf = read_layer(name)
     polygonal = gdf.geom_type.isin(["Polygon", "MultiPolygon"])
     if polygonal.any() and "area_mu" not in gdf.columns:
         m2 = polygon_area(gdf.geometry.values)
         gdf["measured_mu"] = [float(v) if p else None for v, p in zip(
-            round_half_up_array(from_square_metres(m2, "mu"), 2), polygonal, strict=True)]
+            round_half_up_each(from_square_metres(m2, "mu"), 2), polygonal, strict=True)]
         gdf["measured_km2"] = [float(v) if p else None for v, p in zip(
-            round_half_up_array(from_square_metres(m2, "km2"), 4), polygonal, strict=True)]
+            round_half_up_each(from_square_metres(m2, "km2"), 4), polygonal, strict=True)]
     if name == "corridors":  # belts are drawn as bands of their width: ship the band with the line
         bands = band(gdf[gdf["role"] == "两带"]) if "role" in gdf.columns else gdf.iloc[:0]
         gdf["band"] = None
