@@ -206,6 +206,43 @@ def _fitting(header: list[str], rows: list[list[str]], size: float, room: float)
     return int(np.searchsorted(used[1:], room, side="right"))
 
 
+_VERDICT_HEADER = ["管控图层", "规则", "结论", "占用（亩）", "比例", "说明", "依据"]
+_VERDICT_SIZE = 6.5
+#: Height (share of the page) the verdicts may take below a site's figure and still leave the lists their room.
+_VERDICT_ROOM = 0.23
+
+
+def _verdicts(fig, rows: list[list[str]], top: float) -> float:
+    """Draw a site's verdicts from ``top`` (a share of the page's height) down; return the height they take."""
+    height = max(sum(_row_heights(_VERDICT_HEADER, rows, _VERDICT_SIZE)), _line(_VERDICT_SIZE))
+    colours = {(i, 2): _VERDICT_COLOURS.get(r[2], "#000000") for i, r in enumerate(rows)}
+    return _table(fig.add_axes((0.05, top - height, 0.9, height)), _VERDICT_HEADER, rows,
+                  [0.17, 0.1, 0.08, 0.1, 0.08, 0.2, 0.27], colours=colours, size=_VERDICT_SIZE)
+
+
+def _lists(fig, site: dict, top: float) -> None:
+    """Draw a site's 占用清单 and 地类构成 side by side from ``top`` down, what does not fit counted below each."""
+    uses = [[r["level"], _wrap(r["class"], 18), _num(r["area_m2"]), _num(r["area_mu"])] for r in site["land_use"]]
+    touched = [[_wrap(c["name"], 9), _wrap(f["id"], 16), _wrap(f["name"], 9), _num(f["overlap_m2"])]
+               for c in site["constraints"] for f in c["features"]]
+    room = top - 0.06  # above the 示意 line, with a line for what is left out
+    touched_header = ["管控图层", "图斑编号", "名称", "占用（平方米）"]
+    more = len(touched) - min(PDF_LIST_ROWS, _fitting(touched_header, touched, 6, room))
+    touched = touched[:len(touched) - more]
+    uses_left = len(uses) - _fitting(["层级", "地类", "平方米", "亩"], uses, 6, room)
+    uses = uses[:len(uses) - uses_left]
+    fig.text(0.05, top + 0.004, "占用清单", fontsize=7, weight="bold")
+    used = _table(fig.add_axes((0.05, top - 0.18, 0.44, 0.18)), touched_header, touched, [0.3, 0.28, 0.24, 0.2],
+                  size=6)
+    if more > 0:
+        fig.text(0.05, top - used - 0.012, f"另有 {more} 个图斑，见工作簿的占用清单", fontsize=6)
+    fig.text(0.52, top + 0.004, "地类构成", fontsize=7, weight="bold")
+    used = _table(fig.add_axes((0.52, top - 0.18, 0.44, 0.18)), ["层级", "地类", "平方米", "亩"], uses,
+                  [0.16, 0.44, 0.22, 0.18], size=6)
+    if uses_left > 0:
+        fig.text(0.52, top - used - 0.012, f"另有 {uses_left} 行，见工作簿的地类构成", fontsize=6)
+
+
 def _wrap(text: object, width: int) -> str:
     text = "" if text is None else str(text)
     return "\n".join(text[i:i + width] for i in range(0, len(text), width)) or ""
@@ -344,33 +381,24 @@ def write_review_pdf(result: ReviewResult, sites, path: str | os.PathLike[str], 
             crow = [[_wrap(c["name"], 11), c["rule_text"], c["verdict"], _num(c["overlap_mu"]),
                      "—" if c["share"] is None else f"{c['share']:.1%}", _wrap(c.get("reason"), 12),
                      _wrap(c["clause"], 17)] for c in site["constraints"]]
-            colours = {(i, 2): _VERDICT_COLOURS.get(r[2], "#000000") for i, r in enumerate(crow)}
-            # The verdicts from just below the figure; the two lists just below the verdicts (at the foot
-            # of the page when the verdicts are long enough to need the room).
-            used = _table(fig.add_axes((0.05, 0.24, 0.9, 0.24)), ["管控图层", "规则", "结论", "占用（亩）", "比例",
-                                                                   "说明", "依据"], crow,
-                          [0.17, 0.1, 0.08, 0.1, 0.08, 0.2, 0.27], colours=colours, size=6.5)
-            top = max(0.48 - used - 0.03, 0.22)
-            uses = [[r["level"], _wrap(r["class"], 18), _num(r["area_m2"]), _num(r["area_mu"])]
-                    for r in site["land_use"]]
-            touched = [[_wrap(c["name"], 9), _wrap(f["id"], 16), _wrap(f["name"], 9), _num(f["overlap_m2"])]
-                       for c in site["constraints"] for f in c["features"]]
-            room = top - 0.06  # above the 示意 line, with a line for what is left out
-            touched_header = ["管控图层", "图斑编号", "名称", "占用（平方米）"]
-            more = len(touched) - min(PDF_LIST_ROWS, _fitting(touched_header, touched, 6, room))
-            touched = touched[:len(touched) - more]
-            uses_left = len(uses) - _fitting(["层级", "地类", "平方米", "亩"], uses, 6, room)
-            uses = uses[:len(uses) - uses_left]
-            fig.text(0.05, top + 0.004, "占用清单", fontsize=7, weight="bold")
-            used = _table(fig.add_axes((0.05, top - 0.18, 0.44, 0.18)), touched_header, touched,
-                          [0.3, 0.28, 0.24, 0.2], size=6)
-            if more > 0:
-                fig.text(0.05, top - used - 0.012, f"另有 {more} 个图斑，见工作簿的占用清单", fontsize=6)
-            fig.text(0.52, top + 0.004, "地类构成", fontsize=7, weight="bold")
-            used = _table(fig.add_axes((0.52, top - 0.18, 0.44, 0.18)), ["层级", "地类", "平方米", "亩"], uses,
-                          [0.16, 0.44, 0.22, 0.18], size=6)
-            if uses_left > 0:
-                fig.text(0.52, top - used - 0.012, f"另有 {uses_left} 行，见工作簿的地类构成", fontsize=6)
+            if sum(_row_heights(_VERDICT_HEADER, crow, _VERDICT_SIZE)) <= _VERDICT_ROOM:
+                # The verdicts just below the figure; the two lists just below them (at the foot of the page
+                # when the verdicts are long enough to need the room).
+                used = _verdicts(fig, crow, 0.48)
+                _lists(fig, site, max(0.48 - used - 0.03, 0.48 - _VERDICT_ROOM - 0.03))
+            else:  # many constraints: the verdicts down to the foot, the rest of them and the lists on a page of
+                # their own, so that nothing is drawn over anything
+                first = _fitting(_VERDICT_HEADER, crow, _VERDICT_SIZE, 0.48 - 0.06)
+                _verdicts(fig, crow[:first], 0.48)
+                pdf.savefig(fig)
+                plt.close(fig)
+                fig = _page(plt, f"{site['name']}（{site['id']}）（续）")
+                rest = crow[first:]
+                shown = _fitting(_VERDICT_HEADER, rest, _VERDICT_SIZE, 0.92 - 0.3)  # room left for the lists
+                top = 0.92 - _verdicts(fig, rest[:shown], 0.92) - 0.03 if rest else 0.9
+                if shown < len(rest):
+                    fig.text(0.05, top + 0.018, f"另有 {len(rest) - shown} 个管控图层，见工作簿的汇总", fontsize=6)
+                _lists(fig, site, top)
             pdf.savefig(fig)
             plt.close(fig)
         fig = _page(plt, "数据来源与说明")

@@ -342,6 +342,41 @@ def test_the_pdf_lists_what_fits_below_the_verdicts_and_counts_the_rest(tmp_path
     assert page.index("占用清单") < re.search(r"g\d\d", page).start() and "示意" in lines[-1]
 
 
+@pytest.mark.parametrize("count", [12, 24])
+def test_many_constraints_continue_on_a_page_of_their_own_with_the_lists_below_them(tmp_path, count):
+    """Many control layers: their verdicts and the lists do not fit below the figure together."""
+    from gis.review_report import PDF_LIST_ROWS, write_review_pdf
+
+    gpd.GeoDataFrame({"id": ["z1"], "name": ["区"]}, geometry=[box(X0, Y0, X0 + D / 2, Y0 + D)],
+                     crs=4326).to_file(tmp_path / "zone.gpkg")
+    clause = "《温州市国土空间总体规划（2021—2035年）》第十二条管控要求"
+    profile = tmp_path / "p.toml"
+    profile.write_text('title = "多图层"\n' + "".join(
+        f'[[constraint]]\nname = "管控图层{k:02d}"\nsource = "zone.gpkg"\nrule = "report"\nclause = "{clause}"\n'
+        for k in range(1, count + 1)), encoding="utf-8")
+    sites = gpd.GeoDataFrame({"id": ["s"], "name": ["甲"]}, geometry=[box(X0, Y0, X0 + D, Y0 + D)], crs=4326)
+    result = review(sites, profile)
+    write_review_pdf(result, sites, tmp_path / "r.pdf")
+    info = subprocess.run(["pdfinfo", str(tmp_path / "r.pdf")], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"Pages:\s+4", info)  # the sites, the site, its continuation, the sources
+
+    def page(k: int) -> str:
+        return subprocess.run(["pdftotext", "-f", str(k), "-l", str(k), "-layout", str(tmp_path / "r.pdf"), "-"],
+                              capture_output=True, text=True, check=True).stdout
+
+    first, second = page(2), page(3)
+    assert "占用清单" not in first and "地类构成" not in first and "管控图层01" in first
+    assert "甲（s）（续）" in second and "占用清单" in second
+    verdicts_after = second[:second.index("占用清单")]  # the rest of the verdicts, above the lists
+    assert "（无）" not in verdicts_after
+    names = set(re.findall(r"管控图层\d\d", first)) | set(re.findall(r"管控图层\d\d", verdicts_after))
+    assert names == {f"管控图层{k:02d}" for k in range(1, count + 1)}
+    assert ("管控图层24" in verdicts_after) is (count == 24)  # those that do not fit continue here
+    listed = re.findall(r"管控图层\d\d\s+z1", second[second.index("占用清单"):])
+    assert len(listed) == min(count, PDF_LIST_ROWS) or "个图斑，见工作簿的占用清单" in second
+    assert "示意" in [line for line in second.splitlines() if line.strip()][-1]
+
+
 def test_a_big_layer_measured_in_halves_on_two_threads_gives_the_same_pairs(monkeypatch):
     import gis.review as module
     from gis.synthetic import parcels
