@@ -382,10 +382,8 @@ def write_review_pdf(result: ReviewResult, sites, path: str | os.PathLike[str], 
                      "—" if c["share"] is None else f"{c['share']:.1%}", _wrap(c.get("reason"), 12),
                      _wrap(c["clause"], 17)] for c in site["constraints"]]
             if sum(_row_heights(_VERDICT_HEADER, crow, _VERDICT_SIZE)) <= _VERDICT_ROOM:
-                # The verdicts just below the figure; the two lists just below them (at the foot of the page
-                # when the verdicts are long enough to need the room).
-                used = _verdicts(fig, crow, 0.48)
-                _lists(fig, site, max(0.48 - used - 0.03, 0.48 - _VERDICT_ROOM - 0.03))
+                # The verdicts just below the figure; the two lists just below them.
+                _lists(fig, site, 0.48 - _verdicts(fig, crow, 0.48) - 0.03)
             else:  # many constraints: the verdicts down to the foot, the rest of them and the lists on a page of
                 # their own, so that nothing is drawn over anything
                 first = _fitting(_VERDICT_HEADER, crow, _VERDICT_SIZE, 0.48 - 0.06)

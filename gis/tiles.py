@@ -51,7 +51,7 @@ import shapely
 from gis.crs import LAYER_CRS
 from gis.errors import InputError
 from gis.geometry import LINE_TYPES, POINT_TYPES, POLYGON_TYPES, parts_of, polygon_area
-from gis.units import from_square_metres, round_half_up_each
+from gis.units import from_square_metres, round_half_up, round_half_up_each
 
 #: Units across a tile (the MVT default).
 EXTENT = 4096
@@ -589,7 +589,7 @@ class TiledLayer:
                "geometry": json.loads(shapely.to_geojson(
                    shapely.transform(self.geoms[row], lambda c: np.round(c, 7))))}
         if area is not None:
-            out["area_m2"] = float(round_half_up_each(np.array([area]), 2)[0])
-            out["area_mu"] = float(round_half_up_each(from_square_metres(np.array([area]), "mu"), 2)[0])
-            out["area_ha"] = float(round_half_up_each(from_square_metres(np.array([area]), "ha"), 4)[0])
+            out["area_m2"] = round_half_up(area, 2)
+            out["area_mu"] = round_half_up(from_square_metres(area, "mu"), 2)
+            out["area_ha"] = round_half_up(from_square_metres(area, "ha"), 4)
         return out

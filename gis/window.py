@@ -327,18 +327,20 @@ def parquet_rows(path: Path, boxes: np.ndarray, columns: list[str] | None = None
                 return list(pool.map(func, items))
         return [func(item) for item in items]
 
-    def bounds_of(file: str) -> np.ndarray:
+    def bounds_of(file: str) -> list[np.ndarray]:
         with pq.ParquetFile(file) as handle:
             bbox = handle.read(columns=[covering], use_threads=False).column(covering).combine_chunks()
-        return np.column_stack([bbox.field(k).to_numpy(zero_copy_only=False)
-                                for k in ("xmin", "ymin", "xmax", "ymax")])
+        return [bbox.field(k).to_numpy(zero_copy_only=False) for k in ("xmin", "ymin", "xmax", "ymax")]
 
     files = list(dataset.files)
     # Matched in one pass, not file by file: the boxes are registered once, and the threads reading the files
     # do not queue for the GIL between files.
     every = on_threads(bounds_of, files)
-    ends = np.cumsum([len(b) for b in every])
-    hits = rows_meeting(np.concatenate(every) if every else np.zeros((0, 4)), local)
+    ends = np.cumsum([len(b[0]) for b in every], dtype=np.int64)
+    bounds = np.empty((int(ends[-1]) if len(ends) else 0, 4), order="F")  # by column, as rows_meeting reads them
+    for j in range(4 if every else 0):
+        np.concatenate([b[j] for b in every], out=bounds[:, j])
+    hits = rows_meeting(bounds, local)
     cuts = np.searchsorted(hits, np.r_[0, ends])
     todo = [(file, hits[cuts[k]:cuts[k + 1]] - (ends[k - 1] if k else 0)) for k, file in enumerate(files)
             if cuts[k + 1] > cuts[k]]

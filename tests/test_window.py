@@ -146,59 +146,49 @@ def test_while_numba_is_loading_the_other_threads_are_told_it_is_not():
     assert loaded()
 
 
+def _nest_and_overlap(block, inside) -> None:
+    """Enter ``block`` here, in another thread and nested here; ``inside()`` holds throughout, and still once
+    this thread has left while the other is in. Returns when the other has left too."""
+    import threading
+
+    entered, leave = threading.Event(), threading.Event()
+
+    def other() -> None:
+        with block():
+            entered.set()
+            leave.wait()
+
+    with block():
+        assert inside()
+        thread = threading.Thread(target=other)
+        thread.start()
+        entered.wait()
+        with block():  # nested in the same thread
+            assert inside()
+    assert inside()  # the other is still inside
+    leave.set()
+    thread.join()
+
+
 def test_quick_handover_nests_and_overlaps_and_puts_the_interval_back():
     """Reviews on threads of a server: the first in sets the GIL's switch interval, the last out restores it."""
     import sys
-    import threading
 
     from gis.geometry import HANDOVER_S, quick_handover
 
     before = sys.getswitchinterval()
-    entered, leave = threading.Event(), threading.Event()
-
-    def other() -> None:
-        with quick_handover():
-            entered.set()
-            leave.wait()
-
-    with quick_handover():
-        assert sys.getswitchinterval() == pytest.approx(min(HANDOVER_S, before))
-        thread = threading.Thread(target=other)
-        thread.start()
-        entered.wait()
-        with quick_handover():  # nested in the same thread
-            assert sys.getswitchinterval() == pytest.approx(min(HANDOVER_S, before))
-    assert sys.getswitchinterval() == pytest.approx(min(HANDOVER_S, before))  # the other is still inside
-    leave.set()
-    thread.join()
+    _nest_and_overlap(quick_handover, lambda: sys.getswitchinterval() == pytest.approx(min(HANDOVER_S, before)))
     assert sys.getswitchinterval() == before
 
 
 def test_collector_paused_nests_and_overlaps_and_resumes_only_what_ran():
     """The cyclic collector is paused while any review runs and resumed by the last out, unless it was off before."""
     import gc
-    import threading
 
     from gis.geometry import collector_paused
 
     assert gc.isenabled()
-    entered, leave = threading.Event(), threading.Event()
-
-    def other() -> None:
-        with collector_paused():
-            entered.set()
-            leave.wait()
-
-    with collector_paused():
-        assert not gc.isenabled()
-        thread = threading.Thread(target=other)
-        thread.start()
-        entered.wait()
-        with collector_paused():  # nested in the same thread
-            assert not gc.isenabled()
-    assert not gc.isenabled()  # the other is still inside
-    leave.set()
-    thread.join()
+    _nest_and_overlap(collector_paused, lambda: not gc.isenabled())
     assert gc.isenabled()
     gc.disable()  # a caller that runs without the collector keeps it so
     try:
