@@ -322,3 +322,132 @@ def coordinates_misfit(bounds: tuple[float, float, float, float], crs: CRS) -> s
         return None
     return (f"coordinates x {minx:.6g}…{maxx:.6g}, y {miny:.6g}…{maxy:.6g} cannot be in {crs.name} "
             f"(its area of use is {area.name}){hint}")
+
+
+#: Ellipsoids of datums that coincide with CGCS2000 and WGS 84 to within a metre (both are ITRF-aligned): a
+#: geographic shift between them that PROJ calls a "ballpark" offset (none) is then no error worth a review.
+#: CGCS2000 is GRS 1980 in all but a tenth of a millimetre; a CRS written out as "+ellps=GRS80" with no datum,
+#: as planners' .prj files often are, is taken to be CGCS2000.
+COINCIDENT_ELLIPSOIDS: frozenset[str] = frozenset({"GRS 1980", "WGS 84", "CGCS2000"})
+
+
+def datum_gap(crs: CRS | str, area: tuple[float, float, float, float] | None = None) -> str | None:
+    """Say why positions in ``crs`` cannot be carried to CGCS2000 / WGS 84 lon/lat truly, or return ``None``.
+
+    PROJ knows no parameters from Xian 1980 to CGCS2000 or WGS 84, and for
+    Beijing 1954 only for areas far from Wenzhou (the Ordos and Tarim basins, the
+    seas): elsewhere it falls back on a "ballpark" transformation that leaves the
+    longitudes and latitudes as they are, although the datums differ by tens of
+    metres on the ground (1954 北京 → 2000 国家大地坐标系 map sheets move by
+    −29 to −62 m north and −56 to +84 m east). Such positions are refused, not
+    moved silently: the bureau's own parameters (七参数/四参数) must carry them first.
+    A datum on a :data:`COINCIDENT_ELLIPSOIDS` ellipsoid needs no shift.
+
+    Parameters
+    ----------
+    crs : pyproj.CRS or str
+        The CRS the data are in.
+    area : tuple of float, optional
+        ``(west, south, east, north)`` in degrees where the data lie: a transformation counts only if its area
+        of use covers it (default: anywhere).
+
+    Examples
+    --------
+    >>> datum_gap("EPSG:4549") is None  # CGCS2000 3° Gauss-Krüger
+    True
+    >>> print(datum_gap("EPSG:2385", (120.5, 27.9, 120.8, 28.1)))  # Xian 1980 3° Gauss-Krüger CM 120E
+    PROJ has no transformation from the Xian 1980 datum to CGCS2000 / WGS 84 here, only a 'ballpark' one that \
+leaves the positions tens of metres off; carry the data to CGCS2000 (EPSG:4490, or EPSG:4549 in Gauss-Krüger) \
+with the bureau's parameters first
+    """
+    source = crs_of(crs)
+    geodetic = source.geodetic_crs
+    if geodetic is None:
+        return None
+    ellipsoid = geodetic.ellipsoid.name if geodetic.ellipsoid is not None else None
+    if ellipsoid in COINCIDENT_ELLIPSOIDS:
+        return None
+    datum = geodetic.datum.name if geodetic.datum is not None else geodetic.name
+    key = (source.to_wkt(), None if area is None else tuple(round(float(v), 2) for v in area))
+    if _has_transformation(*key):
+        return None
+    return (f"PROJ has no transformation from the {datum} datum to CGCS2000 / WGS 84 here, only a 'ballpark' one "
+            "that leaves the positions tens of metres off; carry the data to CGCS2000 (EPSG:4490, or EPSG:4549 in "
+            "Gauss-Krüger) with the bureau's parameters first")
+
+
+@functools.lru_cache(maxsize=64)
+def _has_transformation(wkt: str, area: tuple[float, float, float, float] | None) -> bool:
+    from pyproj import CRS
+    from pyproj.aoi import AreaOfInterest
+    from pyproj.transformer import TransformerGroup
+
+    aoi = None if area is None else AreaOfInterest(*area)
+    group = TransformerGroup(CRS.from_wkt(wkt), LAYER_CRS, always_xy=True, allow_ballpark=False,
+                             area_of_interest=aoi)
+    return bool(group.transformers)
+
+
+def to_lonlat(gdf, label: str):
+    """Return ``gdf`` in lon/lat (:data:`LAYER_CRS`), refusing positions no transformation carries truly.
+
+    Where PROJ's transformation is the identity (CGCS2000 EPSG:4490 to WGS 84, whose
+    lon/lat agree to within a metre) the CRS is relabelled and the geometries are
+    kept as they are, not rebuilt one by one.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Features with a CRS.
+    label : str
+        What to name in the error (a file, a profile entry).
+
+    Raises
+    ------
+    CRSError
+        The CRS's datum has no transformation to CGCS2000 / WGS 84 where the features are
+        (:func:`datum_gap`).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import Point
+    >>> out = to_lonlat(gpd.GeoDataFrame(geometry=[Point(120.6, 27.9)], crs="EPSG:4490"), "sites")
+    >>> out.crs.to_string(), out.geometry.iloc[0].wkt
+    ('EPSG:4326', 'POINT (120.6 27.9)')
+    """
+    import numpy as np
+
+    from pyproj import CRS, Transformer
+
+    if gdf.crs is None:
+        raise CRSError(f"{label} has no CRS; give it one (a .prj, or EPSG:4490 / EPSG:4549)")
+    target = CRS.from_user_input(LAYER_CRS)
+    source = crs_of(gdf.crs)
+    if source.equals(target):
+        return gdf
+    area = None
+    if len(gdf) and not source.is_geographic:
+        bounds = gdf.total_bounds
+        if np.isfinite(bounds).all():
+            area = Transformer.from_crs(source, target, always_xy=True).transform_bounds(*bounds)
+    elif len(gdf):
+        area = tuple(gdf.total_bounds)
+    if area is not None:  # degrees where the features lie, if they lie on the globe at all
+        west, south, east, north = (float(v) for v in area)
+        fits = np.isfinite(area).all() and -180 <= west <= east <= 180 and -90 <= south <= north <= 90
+        area = (west, south, east, north) if fits else None
+    gap = datum_gap(source, area)
+    if gap is not None:
+        raise CRSError(f"{label}: {source.name}: {gap}")
+    if _is_identity(source.to_wkt()):
+        return gdf.set_crs(target, allow_override=True)
+    return gdf.to_crs(target)
+
+
+@functools.lru_cache(maxsize=64)
+def _is_identity(wkt: str) -> bool:
+    """Return whether PROJ carries lon/lat in this CRS to :data:`LAYER_CRS` unchanged (a no-op pipeline)."""
+    from pyproj import CRS, Transformer
+
+    return Transformer.from_crs(CRS.from_wkt(wkt), LAYER_CRS, always_xy=True).definition.startswith("proj=noop")

@@ -25,7 +25,7 @@ import shapely
 
 from gis import schema
 from gis.check import Problem, check_layers
-from gis.crs import GCJ02_NAMES, LAYER_CRS, gcj02_to_wgs84, guess_crs, parse_crs
+from gis.crs import GCJ02_NAMES, LAYER_CRS, gcj02_to_wgs84, guess_crs, parse_crs, to_lonlat
 from gis.errors import CRSError, DataSourceError, FieldError, GeometryError, InputError
 from gis.io import encoding_name, read_vector, write_geojson
 
@@ -176,7 +176,7 @@ def import_file(
         report.notes.append(f"{path.name}: GCJ-02 coordinates converted to WGS84 (iterated inverse)")
     if len(gdf) == 0:
         raise InputError(f"{path.name} holds no features")
-    gdf = gdf.to_crs(LAYER_CRS)
+    gdf = to_lonlat(gdf, path.name)
     values = np.asarray(gdf.geometry.values, dtype=object)
     empty = shapely.is_missing(values) | shapely.is_empty(values)
     if empty.all():

@@ -26,7 +26,7 @@ import shapely
 from pyproj import CRS
 
 from gis.area import crosses_antimeridian
-from gis.crs import LAYER_CRS
+from gis.crs import LAYER_CRS, to_lonlat
 from gis.errors import FieldError, GeometryError, GisWarning, InputError
 from gis.geometry import (
     EDGE_TOLERANCE,
@@ -79,7 +79,7 @@ def prepare(gdf: gpd.GeoDataFrame, id_field: str, what: str) -> gpd.GeoDataFrame
     if missing.any():
         raise GeometryError(f"{what}: feature {ids[missing].iloc[0]!r} has no geometry ({int(missing.sum())} in all)")
     same = CRS.from_user_input(gdf.crs).equals(CRS.from_user_input(LAYER_CRS))
-    out = gdf.copy() if same else gdf.to_crs(LAYER_CRS)
+    out = gdf.copy() if same else to_lonlat(gdf, what)
     wraps = crosses_antimeridian(np.asarray(out.geometry.values, dtype=object))
     if wraps.any():
         raise GeometryError(f"{what}: feature {ids[wraps].iloc[0]!r} crosses the antimeridian (±180°); "

@@ -284,6 +284,7 @@ def read_control_layer(source: str, *, layer: str | None, folder: Path, bbox, wh
     be reconciled with its coordinates gives a :class:`LayerRead` with a reason, so
     that its verdicts are 无法判断 rather than a silent pass.
     """
+    from gis.crs import to_lonlat
     from gis.errors import CRSError, DataSourceError
     from gis.layers import is_shipped_layer, open_source
     from gis.postgis import is_postgis
@@ -312,7 +313,10 @@ def read_control_layer(source: str, *, layer: str | None, folder: Path, bbox, wh
     if gdf.crs is None:
         raise ConfigError(f"{label}: {shown} has no CRS; give the layer a .prj (or an SRID) before reviewing")
     try:
-        gdf = gdf.to_crs(LAYER_CRS)
+        gdf = to_lonlat(gdf, shown)
+    except CRSError as exc:  # a datum PROJ has no parameters for: positions tens of metres off
+        return LayerRead(label, shown, None, reason=f"坐标系无法换算（CRS cannot be reconciled: {exc}）",
+                         modified=modified)
     except Exception as exc:  # PROJ has no path between the layer's CRS and lon/lat
         return LayerRead(label, shown, None, reason=f"坐标系 {gdf.crs.name} 无法换算（cannot be reconciled: {exc}）",
                          modified=modified)

@@ -28,7 +28,7 @@ import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 
-from gis.crs import LAYER_CRS, crs_of
+from gis.crs import COINCIDENT_ELLIPSOIDS, LAYER_CRS, crs_of
 
 
 def as_boxes(bbox) -> np.ndarray:
@@ -56,7 +56,7 @@ def boxes_in(crs, boxes: np.ndarray) -> np.ndarray:
         return boxes
     target = crs_of(crs)
     if target.equals(crs_of(LAYER_CRS)) or (
-        target.is_geographic and target.ellipsoid is not None and target.ellipsoid.name in ("GRS 1980", "WGS 84")
+        target.is_geographic and target.ellipsoid is not None and target.ellipsoid.name in COINCIDENT_ELLIPSOIDS
     ):
         return boxes
     transformer = Transformer.from_crs(LAYER_CRS, target, always_xy=True)

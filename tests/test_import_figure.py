@@ -182,3 +182,20 @@ def test_figure_labels_never_meet_have_halos_and_the_axes_arrowheads(name):
             assert len(arrows) >= expected
         finally:
             plt.close(fig)
+
+
+def test_a_file_on_a_datum_proj_cannot_shift_is_refused_and_cgcs2000_gauss_kruger_comes_in(gis, tmp_path):
+    platforms = read_layer("platforms")
+    # CGCS2000 3° Gauss-Krüger: carried to lon/lat as before.
+    gk = tmp_path / "gk.gpkg"
+    platforms.to_crs(4549).to_file(gk, driver="GPKG")
+    out = tmp_path / "gk.geojson"
+    assert gis("import", gk, "-o", out, "--schema", "platforms").code == 0
+    assert np.allclose(gpd.read_file(out).total_bounds, platforms.total_bounds, atol=1e-7)
+    # The same coordinates declared Xian 1980 Gauss-Krüger (EPSG:2385): PROJ would leave them tens of metres off.
+    xian = tmp_path / "xian80.gpkg"
+    platforms.to_crs(4549).set_crs(2385, allow_override=True).to_file(xian, driver="GPKG")
+    out = tmp_path / "xian80.geojson"
+    run = gis("import", xian, "-o", out, "--schema", "platforms")
+    assert run.code == 2 and run.err.count("\n") == 1 and "Xian 1980" in run.err and "bureau's parameters" in run.err
+    assert not out.exists()

@@ -258,6 +258,30 @@ def test_an_unreadable_layer_is_cannot_tell_never_a_pass(case):
     assert next(layer for layer in result.layers if layer["name"] == "永久基本农田")["reason"]
 
 
+def test_a_layer_on_a_datum_proj_cannot_shift_is_cannot_tell_and_cgcs2000_counts_as_before(case, gis):
+    before = review(case["sites"], case["profile"])
+    # CGCS2000 lon/lat (EPSG:4490) is WGS 84's to within a metre: the same numbers, the geometries relabelled.
+    red = gpd.read_file(case["folder"] / "stbhhx.gpkg")
+    red.set_crs(4490, allow_override=True).to_file(case["folder"] / "stbhhx.gpkg", driver="GPKG")
+    again = review(case["sites"], case["profile"])
+    assert [_c(s, "生态保护红线") for s in again.sites] == [_c(s, "生态保护红线") for s in before.sites]
+    # Xian 1980 Gauss-Krüger (EPSG:2385): PROJ has no parameters to CGCS2000, only a 'ballpark' no-op that would
+    # leave the red line tens of metres off. Never a silent pass: 无法判断, saying why.
+    red.set_crs(4610, allow_override=True).to_crs(2385).to_file(case["folder"] / "stbhhx.gpkg", driver="GPKG")
+    result = review(case["sites"], case["profile"])
+    for site in result.sites:
+        verdict = _c(site, "生态保护红线")
+        assert verdict["verdict"] == "无法判断" and "Xian 1980" in verdict["reason"] and "ballpark" in verdict["reason"]
+        assert _c(site, "城镇开发边界") == _c(_by(before, site["id"]), "城镇开发边界")  # the others as before
+    # Sites in Beijing 1954 (no transformation covers Wenzhou): refused in one line, nothing written.
+    old = case["sites"].set_crs(4214, allow_override=True)
+    path = old.to_file(case["tmp"] / "old_sites.geojson") or case["tmp"] / "old_sites.geojson"
+    out = case["tmp"] / "old.json"
+    run = gis("review", path, "--profile", case["profile"], "--format", "json", "-o", out)
+    assert run.code == 2 and run.err.count("\n") == 1 and "Beijing 1954" in run.err and "ballpark" in run.err
+    assert not out.exists()
+
+
 def test_a_site_without_area_is_cannot_tell(case):
     flat = gpd.GeoDataFrame({"id": ["z"], "name": ["零面积"]}, geometry=[box(X0, Y0, X0 + D, Y0 + 1e-12)], crs=4326)
     site = review(flat, case["profile"]).sites[0]

@@ -524,6 +524,8 @@ def bad_uploads(tmp_path: Path) -> dict[str, tuple[str, bytes, dict]]:
     return {
         "not a geometry file": ("notes.txt", "这不是空间数据".encode(), {}),
         "no CRS": ("p.zip", zipped(shapefile_members(tmp_path, parcels, prj=False)), {}),
+        "Xian 1980 (no datum shift in PROJ)": ("x.zip", zipped(shapefile_members(
+            tmp_path, parcels.to_crs(4549).set_crs(2385, allow_override=True))), {}),
         "swapped lat/lon": ("swapped.geojson", swapped.to_json().encode(), {}),
         "corrupt zip": ("p.zip", b"PK\x03\x04" + b"\x00" * 100, {}),
         "too many vertices": ("many.zip", zipped(shapefile_members(tmp_path, many)), {}),
@@ -543,6 +545,8 @@ def test_bad_uploads_get_a_chinese_4xx_never_a_500(server, tmp_path):
             assert 400 <= r.status_code < 500, (label, r.status_code, r.text[:300])
             message = r.json()["error"]
             assert "\n" not in message and any("\u4e00" <= ch <= "\u9fff" for ch in message[:12]), (label, message)
+            if label.startswith("Xian"):
+                assert "Xian 1980" in message and "ballpark" in message, message
         # bodies that are not JSON, and saves of geometry that is not: refused, nothing saved
         assert c.post("/api/analyse", content=b"{not json", headers={"Content-Type": "application/json"}
                       ).status_code == 400

@@ -155,12 +155,12 @@ def _plan_features() -> gpd.GeoDataFrame:
 
 def _check(gdf: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
     """Refuse what cannot be analysed truly; give every site an ``id`` and a ``name``."""
-    from gis.crs import coordinates_misfit
+    from gis.crs import coordinates_misfit, to_lonlat
 
     if gdf.crs is None:
         raise InputError(f"{label} has no CRS")
     if not _is_layer_crs(gdf.crs):
-        gdf = gdf.to_crs(LAYER_CRS)
+        gdf = to_lonlat(gdf, label)
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if missing.all():
