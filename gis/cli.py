@@ -658,9 +658,10 @@ def _map_options(p: argparse.ArgumentParser) -> None:
 
 
 def _output_options(p: argparse.ArgumentParser, formats: tuple[str, ...] = TABLE_FORMATS) -> None:
+    suffixes = {"csv": ".csv", "json": ".json", "markdown": ".md", "xlsx": ".xlsx", "pdf": ".pdf", "table": ".txt"}
+    named = ", ".join(suffixes[f] for f in formats if f in suffixes)
     p.add_argument("--format", choices=formats, default=None,
-                   help="output format (default: named by the -o suffix — .csv, .json, .md, .xlsx"
-                        f"{', .pdf' if 'pdf' in formats else ''} —, else the table on the terminal)")
+                   help=f"output format (default: named by the -o suffix — {named} —, else the table on the terminal)")
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
     p.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
     p.set_defaults(formats=formats)

@@ -401,6 +401,7 @@ def compose_figure(definition: MapDefinition, *, orientation: str = "landscape",
 
     plt.rcParams["font.family"] = [family, "DejaVu Sans"]
     plt.rcParams["pdf.fonttype"] = 42  # TrueType in the PDF: text stays text (searchable, copyable)
+    plt.rcParams["text.parse_math"] = False  # names are data: a "$" in one is a dollar, never mathtext
     fig = _new_figure(orientation, dpi)
     try:
         layout = _layout(orientation)

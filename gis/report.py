@@ -22,7 +22,7 @@ import pandas as pd
 
 from gis.errors import InputError
 from gis.io import atomic_write
-from gis.safe import inert, spreadsheet_frame
+from gis.safe import markdown_text, spreadsheet_frame
 from gis.table import format_table
 from gis.units import from_square_metres, round_half_up
 
@@ -179,8 +179,7 @@ def _md_cell(value: object) -> str:
         return ""
     if isinstance(value, bool | np.bool_):
         return "是" if value else "否"
-    text = inert(value)
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace("`", "\\`")
+    return markdown_text(value)
 
 
 def markdown_table(table: pd.DataFrame, *, title: str | None = None, headers: Mapping[str, str] = HEADERS) -> str:

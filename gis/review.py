@@ -320,15 +320,20 @@ def read_control_layer(source: str, *, layer: str | None, folder: Path, bbox, wh
     except Exception as exc:  # PROJ has no path between the layer's CRS and lon/lat
         return LayerRead(label, shown, None, reason=f"坐标系 {gdf.crs.name} 无法换算（cannot be reconciled: {exc}）",
                          modified=modified)
+    before = len(gdf)
     for key, value in where.items():
         if key not in gdf.columns:
             raise ConfigError(f"{label}: `where` names the field {key!r}, which {shown} does not have")
-        gdf = gdf[gdf[key].isin(value) if isinstance(value, list) else gdf[key] == value]
+        # Compared as text: a code the profile quotes ("2001") matches the number a layer stores (2001, 2001.0).
+        wanted = [str(v) for v in (value if isinstance(value, list) else [value])]
+        gdf = gdf[_as_text(gdf[key]).isin(wanted).to_numpy()]
+    where_note = (f"{label}: `where` {dict(where)} keeps none of the {before} features read near the sites; "
+                  "check the field's values" if where and before and not len(gdf) else None)
     values = np.asarray(gdf.geometry.values, dtype=object)
     keep = ~(shapely.is_missing(values) | shapely.is_empty(values))
     gdf = gdf[keep]
     invalid = ~parallel(shapely.is_valid, np.asarray(gdf.geometry.values, dtype=object))  # GEOS frees the GIL
-    notes = list(info.notes)
+    notes = list(info.notes) + ([where_note] if where_note else [])
     if invalid.any():
         gdf = gdf.copy()
         gdf.loc[invalid, gdf.geometry.name] = shapely.make_valid(np.asarray(gdf.geometry.values, dtype=object)[invalid])
@@ -605,8 +610,9 @@ def review(sites: gpd.GeoDataFrame, profile: Profile | str | os.PathLike[str], *
     frame = prepare(sites, id_field, what)
     geoms = np.asarray(frame.geometry.values, dtype=object)
     kinds = shapely.get_type_id(geoms)
-    ids = frame[id_field].astype(str).to_numpy()
-    names = (frame[name_field].astype(str) if name_field in frame.columns else frame[id_field].astype(str)).to_numpy()
+    ids = site_ids(frame[id_field]).to_numpy()
+    names = _as_text(frame[name_field]) if name_field in frame.columns else site_ids(frame[id_field])
+    names = names.where(names.str.strip() != "", site_ids(frame[id_field])).to_numpy()  # a site without a name: its id
     n = len(frame)
     size = np.zeros(n)
     areal = ~np.isin(kinds, (*POINT_TYPES, *LINE_TYPES))
@@ -716,7 +722,12 @@ def _site_entry(i: int, ids, names, kinds, size) -> dict:
 
 
 def _is_farmland(c: Constraint) -> bool:
-    return (c.category or "") == "永久基本农田" or "永久基本农田" in c.name
+    """Return whether the constraint is the 永久基本农田 whose occupation is the land use's 其中 line.
+
+    Its ``category`` says so; without one, a constraint named just 永久基本农田 (not 永久基本农田储备区 and the
+    like, which are other layers).
+    """
+    return c.category == "永久基本农田" if c.category is not None else c.name.strip() == "永久基本农田"
 
 
 def _judge(c: Constraint, read: LayerRead, geoms, kinds, size) -> list[dict]:
@@ -732,8 +743,9 @@ def _judge(c: Constraint, read: LayerRead, geoms, kinds, size) -> list[dict]:
         name_col = _pick(feats, c.name_field, NAME_FIELDS)
     except ConfigError as exc:
         raise ConfigError(f"constraint {c.name}: {exc}; fix `id_field`/`name_field`") from None
-    fids = feats[id_col].astype(str).to_numpy() if id_col else np.array([f"#{k + 1}" for k in range(len(feats))])
-    fnames = feats[name_col].astype(str).to_numpy() if name_col else np.full(len(feats), "", dtype=object)
+    numbered = pd.Series([f"#{k + 1}" for k in range(len(feats))], index=feats.index)  # the k-th feature read
+    fids = (_as_text(feats[id_col]).where(lambda t: t != "", numbered) if id_col else numbered).to_numpy()
+    fnames = _as_text(feats[name_col]).to_numpy() if name_col else np.full(len(feats), "", dtype=object)
     pairs = pair_amounts(geoms, kinds, size, fgeoms)
     inside = _counted_once(pairs, geoms, kinds, fgeoms)
     pair_m2 = round_half_up_each(pairs.amount, 2).tolist()
@@ -818,7 +830,20 @@ def _land_use_pairs(lu: LandUse, read: LayerRead, geoms, kinds, size, label: str
         raise ConfigError(f"{label}: {len(bad)} code(s) in {lu.field!r} are not codes of the 2023 用地用海分类 "
                           f"({shown}…); recode the layer (三调 codes differ from the 2023 ones)")
     codes = raw_codes.map(distinct).to_numpy()
-    return codes, pair_amounts(geoms, kinds, size, np.asarray(feats.geometry.values, dtype=object))
+    features = np.asarray(feats.geometry.values, dtype=object)
+    pairs = pair_amounts(geoms, kinds, size, features)
+    # What the parcels cover of each site, counted once. A survey's parcels cover the land once, so as a rule
+    # the pairs add up to the site's area and that is the answer. A site whose pairs add up to more or less
+    # (by over a sliver) has a gap, parcels that overlap, or both: only those are unioned (_counted_once), to
+    # tell the two apart. (An overlap and a gap that cancel to within a sliver would go unseen.)
+    covered = np.bincount(pairs.site, weights=pairs.amount, minlength=len(geoms))
+    off = _by_area(kinds, size) & (np.abs(covered - size) > SLIVER_M2)
+    if off.any():
+        keep = off[pairs.site]
+        some = Pairs(pairs.site[keep], pairs.feature[keep], pairs.amount[keep],
+                     None if pairs.piece is None else pairs.piece[keep])
+        covered[off] = _counted_once(some, geoms, kinds, features)[off]
+    return codes, pairs, covered
 
 
 def _land_use_rows(measured, read: LayerRead, kinds, size) -> list[list[dict]]:
@@ -831,7 +856,7 @@ def _land_use_rows(measured, read: LayerRead, kinds, size) -> list[list[dict]]:
     if measured is None:
         return [[{"class": UNKNOWN, "level": "状态", "area_m2": None, "area_mu": None,
                   "reason": f"地类图层无法使用：{read.source} {read.reason}"}] for _ in range(n)]
-    codes, pairs = measured
+    codes, pairs, covered_once = measured
     sums = pd.DataFrame({"site": pairs.site, "code": codes[pairs.feature], "m2": pairs.amount}).groupby(
         ["site", "code"], sort=True)["m2"].sum()
     row_site = sums.index.get_level_values("site").to_numpy().astype(np.int64)
@@ -849,14 +874,23 @@ def _land_use_rows(measured, read: LayerRead, kinds, size) -> list[list[dict]]:
     site_mu = from_square_metres(np.asarray(size, dtype=float), "mu")
     # By code: the site's rows, then what the layer leaves uncovered (added in the order of the rows, as sums).
     covered = np.bincount(row_site, weights=row_m2, minlength=n)
-    uncovered = np.maximum(np.asarray(size, dtype=float) - covered, 0.0)
+    uncovered = np.maximum(np.asarray(size, dtype=float) - covered_once, 0.0)
     gap = area_sites & (uncovered > SLIVER_M2)
     mine = area_sites[row_site]
     part_site = np.r_[row_site[mine], np.flatnonzero(gap)]
     part_m2 = np.r_[row_m2[mine], uncovered[gap]]
     order = np.argsort(part_site, kind="stable")
     part_site, part_m2 = part_site[order], part_m2[order]
-    part_mu = balanced_round_groups(from_square_metres(part_m2, "mu"), part_site, site_mu, 2)
+    # A survey's parcels cover the land once. Where they overlap inside a site (a topology error of the layer)
+    # the rows add up to more than the site: they are balanced to their own sum, not forced onto the site's
+    # area (which would move a row's 亩 away from its m²), and the overlap is shown on a line of its own.
+    overlap = np.where(area_sites, covered - covered_once, 0.0)
+    overlapping = overlap > SLIVER_M2
+    target_mu = site_mu.copy()
+    if overlapping.any():
+        own = np.bincount(part_site, weights=from_square_metres(part_m2, "mu"), minlength=n)
+        target_mu[overlapping] = own[overlapping]
+    part_mu = balanced_round_groups(from_square_metres(part_m2, "mu"), part_site, target_mu, 2)
     part_m2_text = round_half_up_each(part_m2, 2)
     # By the three classes: summed in the order of the rows, as site by site.
     slots = len(keys)
@@ -865,7 +899,7 @@ def _land_use_rows(measured, read: LayerRead, kinds, size) -> list[list[dict]]:
     three = np.bincount(key_index, weights=key_m2, minlength=n * slots)  # each bin summed in the rows' order
     present = np.bincount(key_index, minlength=n * slots) > 0
     three_at = np.flatnonzero(present)
-    three_mu = balanced_round_groups(from_square_metres(three[three_at], "mu"), three_at // slots, site_mu, 2)
+    three_mu = balanced_round_groups(from_square_metres(three[three_at], "mu"), three_at // slots, target_mu, 2)
     three_m2 = round_half_up_each(three[three_at], 2)
     cultivated = np.bincount(row_site, weights=np.where(row_cultivated, row_m2, 0.0), minlength=n)
     cultivated_m2 = round_half_up_each(cultivated, 2)
@@ -889,17 +923,32 @@ def _land_use_rows(measured, read: LayerRead, kinds, size) -> list[list[dict]]:
                       "area_mu": float(three_mu[k])} for k in range(lo, hi))
         table.append({"class": "其中：耕地", "level": "其中", "area_m2": float(cultivated_m2[i]),
                       "area_mu": float(cultivated_mu[i])})
+        if overlapping[i]:
+            table.append({"class": "（地类图斑重叠）", "level": "状态", "area_m2": round_half_up(overlap[i], 2),
+                          "area_mu": round_half_up(float(from_square_metres(overlap[i], "mu")), 2),
+                          "reason": "地类图层的图斑在本地块内互相重叠，各地类按图斑各自计，合计大于地块面积；"
+                                    "请检查地类图层的拓扑（三调图斑不应重叠）"})
         out.append(table)
     return out
 
 
 def _code_text(value: object) -> str:
+    """Return a land-use code as text: a code stored as a number has lost its leading zero (101 is 0101).
+
+    Examples
+    --------
+    >>> [_code_text(v) for v in (101, 1.0, np.int64(70101), "0101", "011", "1", None)]
+    ['0101', '01', '070101', '0101', '011', '01', '']
+    """
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
-    if isinstance(value, float) and value.is_integer():
+    numeric = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
         value = int(value)
     text = str(value).strip()
-    return text.zfill(2) if text.isdigit() and len(text) in (1, 3, 5) else text
+    if numeric and text.isdigit() and len(text) % 2:  # the 2023 codes have 2, 4 or 6 digits
+        return "0" + text
+    return text.zfill(2) if text.isdigit() and len(text) == 1 else text
 
 
 def _plan_rules(frame: gpd.GeoDataFrame, entries: list[dict], id_field: str, ids, names) -> None:
@@ -929,8 +978,9 @@ def sites_table(result: ReviewResult) -> pd.DataFrame:
     """One row per site: area (m², 亩, 公顷, balanced so the 亩 add up to the total row) and its verdicts."""
     rows = []
     for site in result.sites:
-        verdicts = [c["verdict"] for c in site["constraints"]]
-        overall = FAIL if FAIL in verdicts else UNKNOWN if UNKNOWN in verdicts else PASS
+        judged = [c["verdict"] for c in site["constraints"] if c["verdict"] != MEASURED]
+        # Nothing judged (only `report` layers, or only the land use): measured, never a 通过 no rule gave.
+        overall = FAIL if FAIL in judged else UNKNOWN if UNKNOWN in judged else PASS if judged else MEASURED
         rows.append({"site_id": site["id"], "site_name": site["name"], "measure": site["measure"],
                      "area_m2": site["area_m2"], "area_mu": site["area_mu"], "area_ha": site["area_ha"],
                      "verdict": overall, "failed": "、".join(c["name"] for c in site["constraints"]
@@ -973,11 +1023,36 @@ def sources_table(result: ReviewResult) -> pd.DataFrame:
                                                 "features_read", "reason"])
 
 
+def site_ids(values: pd.Series) -> pd.Series:
+    """Return site ids as text; ids a file stores as whole floats (GeoPackage, GeoJSON) lose the ``.0``.
+
+    Examples
+    --------
+    >>> site_ids(pd.Series([1.0, 20.0])).tolist(), site_ids(pd.Series(["a", 2])).tolist()
+    (['1', '20'], ['a', '2'])
+    """
+    return _as_text(values)
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Return values as text: whole floats without ``.0``, missing values as ``""`` (not "nan")."""
+    missing = values.isna()
+    if pd.api.types.is_float_dtype(values) and ((values[~missing] % 1) == 0).all():
+        text = values.fillna(0).astype(np.int64).astype(str)
+    else:
+        text = values.astype(str)
+    return text.where(~missing, "")
+
+
 def check_review_sites(sites: gpd.GeoDataFrame, id_field: str) -> None:
     """Refuse sites the review cannot name (the id field must exist and be unique)."""
     if id_field not in sites.columns:
         raise InputError(f"the sites have no id field {id_field!r} (name it with `id_field`)")
-    dup = sites[id_field].astype(str).duplicated()
+    missing = sites[id_field].isna().to_numpy() | (sites[id_field].astype(str).str.strip() == "").to_numpy()
+    if missing.any():
+        raise InputError(f"site {int(np.flatnonzero(missing)[0]) + 1} (of {len(sites)}) has no {id_field!r}; "
+                         f"give every site an id ({int(missing.sum())} without one)")
+    dup = site_ids(sites[id_field]).duplicated()
     if dup.any():
         raise InputError(f"site id {sites[id_field].astype(str)[dup].iloc[0]!r} is used twice; ids must be unique")
 

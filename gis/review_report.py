@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,7 @@ from gis.review import (
     summary_table,
 )
 from gis.rules import FAIL, PASS, UNKNOWN
+from gis.safe import markdown_text
 
 #: Formats of ``gis review``.
 REVIEW_FORMATS: tuple[str, ...] = ("table", "json", "markdown", "xlsx", "pdf")
@@ -72,8 +74,7 @@ def render_review(result: ReviewResult, fmt: str) -> str:
 
 
 def _md(value: object) -> str:
-    text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+    return markdown_text(value)
 
 
 def _num(value, digits: int = 2) -> str:
@@ -243,9 +244,40 @@ def _lists(fig, site: dict, top: float) -> None:
         fig.text(0.52, top - used - 0.012, f"另有 {uses_left} 行，见工作簿的地类构成", fontsize=6)
 
 
+#: A run the PDF's lines are not broken inside: a number with its separators and unit-less words in Latin letters.
+_UNBROKEN = re.compile(r"[0-9A-Za-z][0-9A-Za-z.,:%/_+\-]*|.", re.S)
+
+
 def _wrap(text: object, width: int) -> str:
-    text = "" if text is None else str(text)
-    return "\n".join(text[i:i + width] for i in range(0, len(text), width)) or ""
+    """Return ``text`` in lines of at most ``width`` characters, never breaking a number or a Latin word.
+
+    Examples
+    --------
+    >>> print(_wrap("占用 2 个图斑，共 251.22 亩", 12))
+    占用 2 个图斑，共
+    251.22 亩
+    """
+    text = "" if text is None else str(text).replace("\r", " ")
+    lines: list[str] = []
+    line = ""
+    for token in _UNBROKEN.findall(text):
+        if token == "\n":
+            lines.append(line)
+            line = ""
+            continue
+        while len(token) > width:  # longer than a line by itself: cut, as nothing else can be done
+            if line:
+                lines.append(line)
+                line = ""
+            lines.append(token[:width])
+            token = token[width:]
+        if len(line) + len(token) > width:
+            lines.append(line.rstrip())
+            line = token.lstrip() if token.isspace() else token
+        else:
+            line += token
+    lines.append(line)
+    return "\n".join(lines).strip("\n")
 
 
 def _nice_km(km: float) -> float:
@@ -343,6 +375,7 @@ def write_review_pdf(result: ReviewResult, sites, path: str | os.PathLike[str], 
 
     family, _ = cjk_font()
     plt.rcParams["font.family"] = [family, "DejaVu Sans"]
+    plt.rcParams["text.parse_math"] = False  # names are data: "$5 到 $6" is dollars, never mathtext
     sites = sites.to_crs(4326)
     plan = {name: read_layer(name) for name in ("coast", "districts")}
     bounds = shapely.bounds(sites.geometry.values)

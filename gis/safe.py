@@ -81,3 +81,27 @@ def html_text(value: object) -> str:
     if value is None or (pandas is not None and value is pandas.NA) or (isinstance(value, float) and math.isnan(value)):
         return ""
     return html.escape(str(value), quote=True)
+
+
+#: Characters that Markdown reads as markup (links, images, emphasis, code, tables, HTML), escaped in text.
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>|!#~])")
+
+
+def markdown_text(value: object) -> str:
+    r"""Return ``value`` as Markdown text that renders as itself: never a link, an image, emphasis or HTML.
+
+    Line breaks become spaces (a table row stays one row), other control characters visible escapes
+    (:func:`inert`), and the characters Markdown reads as markup are backslash-escaped. Missing values
+    (``None``, NaN) are empty.
+
+    Examples
+    --------
+    >>> print(markdown_text("![x](http://evil.example/p.png) [点](javascript:alert(1)) a|b <b>"))
+    \!\[x\](http://evil.example/p.png) \[点\](javascript:alert(1)) a\|b \<b\>
+    >>> print(markdown_text("甲\r\n乙"))
+    甲 乙
+    """
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    text = re.sub(r"[\r\n\u2028\u2029]+", " ", str(value))
+    return _MARKDOWN.sub(r"\\\1", inert(text))

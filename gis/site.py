@@ -89,8 +89,9 @@ def site_report(sites: gpd.GeoDataFrame, *, id_field: str = "id", what: str = "s
 
 
 def _md(value: object) -> str:
-    text = "" if value is None else str(value)
-    return text.replace("|", "\\|").replace("\n", " ")
+    from gis.safe import markdown_text
+
+    return markdown_text(value)
 
 
 def site_report_markdown(report: dict[str, object], *, title: str) -> str:

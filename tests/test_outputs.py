@@ -122,9 +122,11 @@ def test_markdown_cells_are_escaped_and_inert(tmp_path, gis):
     from shapely.geometry import box
 
     src = tmp_path / "sites.geojson"
-    gpd.GeoDataFrame({"id": ["a|b"], "name": ["x\x1b[31m<b>`c`</b>"]}, geometry=[box(120.7, 28.0, 120.71, 28.01)],
-                     crs=4326).to_file(src)
+    gpd.GeoDataFrame({"id": ["a|b"], "name": ["x\x1b[31m<b>`c`</b>[点](javascript:alert(1))![i](http://x.invalid/p.png)\r*d*"]},
+                     geometry=[box(120.7, 28.0, 120.71, 28.01)], crs=4326).to_file(src)
     out = tmp_path / "a.md"
     assert gis("area", src, "-o", out).code == 0
     row = next(line for line in out.read_text(encoding="utf-8").splitlines() if line.startswith("| a"))
-    assert "a\\|b" in row and "\x1b" not in row and "\\x1b" in row and "&lt;b>" in row and "\\`c\\`" in row
+    assert "a\\|b" in row and "\x1b" not in row and "\\x1b" in row and "\\<b\\>" in row and "\\`c\\`" in row
+    # never a link, an image or emphasis; a carriage return does not split the row
+    assert "\\[点\\](javascript" in row and "\\!\\[i\\](http" in row and "\\*d\\*" in row and "\r" not in row

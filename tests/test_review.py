@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import geopandas as gpd
@@ -168,6 +169,82 @@ def test_land_use_by_code_three_classes_and_the_of_which_lines(case):
     for level in ("地类", "三大类"):
         parts = [r["area_mu"] for r in d["land_use"] if r["level"] == level]
         assert round(sum(parts), 2) == d["area_mu"]
+
+
+def test_parcels_that_overlap_or_leave_a_gap_are_shown_and_no_row_leaves_its_square_metres(case):
+    dltb = gpd.read_file(case["folder"] / "dltb.gpkg")
+    # The parcel of 0505 goes (a gap of a quarter of site d), and a 1001 parcel is drawn over most of the 水田
+    # quarter: the rows add up to nearly the site, and the gap row went, the overlap unseen.
+    extra = gpd.GeoDataFrame({"TBBH": ["t9"], "DLBM2023": ["1001"]},
+                             geometry=[box(X0 + 3.5 * D, Y0 + 0.5 * D, X0 + 3.9 * D, Y0 + D)], crs=4326)
+    dltb = gpd.GeoDataFrame(pd.concat([dltb[dltb["DLBM2023"] != "0505"], extra], ignore_index=True), crs=4326)
+    dltb["DLBM2023"] = dltb["DLBM2023"].astype(int)  # stored as numbers: 0101 has become 101
+    dltb.to_file(case["folder"] / "dltb.gpkg", driver="GPKG")
+    d = _by(review(case["sites"], case["profile"]), "d")
+    rows = {r["class"]: r for r in d["land_use"]}
+    quarter = rect_m2(X0 + 3.5 * D, Y0 + 0.5 * D, X0 + 4 * D, Y0 + D)
+    gap = rect_m2(X0 + 4 * D, Y0 + D, X0 + 4.5 * D, Y0 + 1.5 * D)
+    assert rows["0101 水田"]["area_m2"] == pytest.approx(quarter, abs=0.01)
+    assert rows["（地类图层未覆盖）"]["area_m2"] == pytest.approx(gap, abs=0.01)
+    assert rows["（地类图斑重叠）"]["area_m2"] == pytest.approx(rect_m2(X0 + 3.5 * D, Y0 + 0.5 * D, X0 + 3.9 * D, Y0 + D),
+                                                          abs=0.01)
+    assert "重叠" in rows["（地类图斑重叠）"]["reason"]
+    for r in d["land_use"]:  # every row's 亩 is its own m² in 亩: not pushed onto the site's total
+        if r["area_m2"] is not None:
+            assert r["area_mu"] == pytest.approx(mu(r["area_m2"]), abs=0.01), r
+
+
+def test_only_the_farmland_category_is_the_farmland_line_and_nothing_judged_is_no_pass(case, tmp_path):
+    text = case["profile"].read_text(encoding="utf-8")
+    reserve = text.replace('[land_use]', textwrap.dedent("""
+        [[constraint]]
+        name = "永久基本农田储备区"
+        source = "bureau/yjjbnt.geojson"
+        rule = "report"
+
+        [land_use]"""))
+    case["profile"].write_text(reserve, encoding="utf-8")
+    d = _by(review(case["sites"], case["profile"]), "d")
+    farmland = next(r for r in d["land_use"] if r["class"] == "其中：永久基本农田")
+    assert farmland["area_m2"] == _c(d, "永久基本农田")["overlap_m2"]  # not twice, with the 储备区's
+    measured = tmp_path / "measured.toml"
+    measured.write_text('title = "只量算"\n[[constraint]]\nname = "红线"\nsource = "bureau/stbhhx.gpkg"\n'
+                        'rule = "report"\n', encoding="utf-8")
+    from gis.review import sites_table
+
+    table = sites_table(review(case["sites"], measured))
+    assert set(table["verdict"].dropna()) == {"仅量算"}
+
+
+def test_site_ids_are_text_without_nan_and_a_quoted_code_matches_a_number(case, gis, tmp_path):
+    sites = case["sites"].iloc[:4].assign(id=[1.0, 2.0, 3.0, 4.0])
+    ids = [s["id"] for s in review(sites, case["profile"]).sites]
+    assert ids == ["1", "2", "3", "4"]
+    path = tmp_path / "noid.gpkg"
+    sites.assign(id=[1.0, None, 3.0, 4.0]).to_file(path)
+    out = tmp_path / "noid.json"
+    run = gis("review", path, "--profile", case["profile"], "-o", out)
+    assert run.code == 2 and "site 2 (of 4) has no 'id'" in run.err and run.err.count("\n") == 1 and not out.exists()
+    red = gpd.read_file(case["folder"] / "stbhhx.gpkg").assign(YSDM=[2001, 2002])
+    red.to_file(case["folder"] / "stbhhx.gpkg", driver="GPKG")
+    profile = case["profile"].read_text(encoding="utf-8").replace(
+        'name_field = "HXMC"', 'name_field = "HXMC"\nwhere = { YSDM = "2001" }')
+    case["profile"].write_text(profile, encoding="utf-8")
+    a = _c(_by(review(case["sites"], case["profile"]), "a"), "生态保护红线")
+    assert a["verdict"] == "不通过" and [f["name"] for f in a["features"]] == ["红线甲"]
+
+
+def test_names_are_text_in_the_pdf_and_the_markdown(case, gis, tmp_path):
+    sites = case["sites"].iloc[:1].assign(id=["X$^$1"], name=["价格$5到$6的[地块](javascript:alert(1))"])
+    path = tmp_path / "odd.gpkg"
+    sites.to_file(path)
+    pdf, md = tmp_path / "odd.pdf", tmp_path / "odd.md"
+    assert gis("review", path, "--profile", case["profile"], "-o", pdf).code == 0
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "X$^$1" in text and "价格$5到$6" in text  # dollars, not mathtext
+    assert gis("review", path, "--profile", case["profile"], "-o", md).code == 0
+    page = md.read_text(encoding="utf-8")
+    assert "](javascript" not in page.replace("\\]", "") and "\\[地块\\]" in page
 
 
 def test_points_by_position_and_lines_by_length(case):
