@@ -361,12 +361,9 @@ leaves the positions tens of metres off; carry the data to CGCS2000 (EPSG:4490, 
 with the bureau's parameters first
     """
     source = crs_of(crs)
+    if _needs_no_shift(source):
+        return None
     geodetic = source.geodetic_crs
-    if geodetic is None:
-        return None
-    ellipsoid = geodetic.ellipsoid.name if geodetic.ellipsoid is not None else None
-    if ellipsoid in COINCIDENT_ELLIPSOIDS:
-        return None
     datum = geodetic.datum.name if geodetic.datum is not None else geodetic.name
     key = (source.to_wkt(), None if area is None else tuple(round(float(v), 2) for v in area))
     if _has_transformation(*key):
@@ -374,6 +371,12 @@ with the bureau's parameters first
     return (f"PROJ has no transformation from the {datum} datum to CGCS2000 / WGS 84 here, only a 'ballpark' one "
             "that leaves the positions tens of metres off; carry the data to CGCS2000 (EPSG:4490, or EPSG:4549 in "
             "Gauss-Krüger) with the bureau's parameters first")
+
+
+def _needs_no_shift(crs: CRS) -> bool:
+    """Return whether ``crs`` has no datum or one on a :data:`COINCIDENT_ELLIPSOIDS` ellipsoid."""
+    geodetic = crs.geodetic_crs
+    return geodetic is None or (geodetic.ellipsoid is not None and geodetic.ellipsoid.name in COINCIDENT_ELLIPSOIDS)
 
 
 @functools.lru_cache(maxsize=64)
@@ -418,28 +421,26 @@ def to_lonlat(gdf, label: str):
     """
     import numpy as np
 
-    from pyproj import CRS, Transformer
+    from pyproj import Transformer
 
     if gdf.crs is None:
         raise CRSError(f"{label} has no CRS; give it one (a .prj, or EPSG:4490 / EPSG:4549)")
-    target = CRS.from_user_input(LAYER_CRS)
+    target = crs_of(LAYER_CRS)
     source = crs_of(gdf.crs)
     if source.equals(target):
         return gdf
-    area = None
-    if len(gdf) and not source.is_geographic:
-        bounds = gdf.total_bounds
-        if np.isfinite(bounds).all():
-            area = Transformer.from_crs(source, target, always_xy=True).transform_bounds(*bounds)
-    elif len(gdf):
-        area = tuple(gdf.total_bounds)
-    if area is not None:  # degrees where the features lie, if they lie on the globe at all
-        west, south, east, north = (float(v) for v in area)
-        fits = np.isfinite(area).all() and -180 <= west <= east <= 180 and -90 <= south <= north <= 90
-        area = (west, south, east, north) if fits else None
-    gap = datum_gap(source, area)
-    if gap is not None:
-        raise CRSError(f"{label}: {source.name}: {gap}")
+    if not _needs_no_shift(source):  # where the features lie decides which transformations count
+        area = None
+        bounds = gdf.total_bounds if len(gdf) else None
+        if bounds is not None and np.isfinite(bounds).all():
+            area = tuple(bounds) if source.is_geographic else \
+                Transformer.from_crs(source, target, always_xy=True).transform_bounds(*bounds)
+            west, south, east, north = (float(v) for v in area)
+            fits = np.isfinite(area).all() and -180 <= west <= east <= 180 and -90 <= south <= north <= 90
+            area = (west, south, east, north) if fits else None  # degrees, if they lie on the globe at all
+        gap = datum_gap(source, area)
+        if gap is not None:
+            raise CRSError(f"{label}: {source.name}: {gap}")
     if _is_identity(source.to_wkt()):
         return gdf.set_crs(target, allow_override=True)
     return gdf.to_crs(target)

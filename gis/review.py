@@ -610,9 +610,9 @@ def review(sites: gpd.GeoDataFrame, profile: Profile | str | os.PathLike[str], *
     frame = prepare(sites, id_field, what)
     geoms = np.asarray(frame.geometry.values, dtype=object)
     kinds = shapely.get_type_id(geoms)
-    ids = site_ids(frame[id_field]).to_numpy()
-    names = _as_text(frame[name_field]) if name_field in frame.columns else site_ids(frame[id_field])
-    names = names.where(names.str.strip() != "", site_ids(frame[id_field])).to_numpy()  # a site without a name: its id
+    ids = _as_text(frame[id_field]).to_numpy()
+    named = _as_text(frame[name_field]).to_numpy() if name_field in frame.columns else ids
+    names = np.where(np.char.strip(named.astype(str)) != "", named, ids)  # a site without a name: its id
     n = len(frame)
     size = np.zeros(n)
     areal = ~np.isin(kinds, (*POINT_TYPES, *LINE_TYPES))
@@ -1023,19 +1023,14 @@ def sources_table(result: ReviewResult) -> pd.DataFrame:
                                                 "features_read", "reason"])
 
 
-def site_ids(values: pd.Series) -> pd.Series:
-    """Return site ids as text; ids a file stores as whole floats (GeoPackage, GeoJSON) lose the ``.0``.
+def _as_text(values: pd.Series) -> pd.Series:
+    """Return values (ids, names, codes) as text: whole floats without ``.0``, missing values ``""`` (not "nan").
 
     Examples
     --------
-    >>> site_ids(pd.Series([1.0, 20.0])).tolist(), site_ids(pd.Series(["a", 2])).tolist()
-    (['1', '20'], ['a', '2'])
+    >>> _as_text(pd.Series([1.0, 20.0, None])).tolist(), _as_text(pd.Series(["a", 2])).tolist()
+    (['1', '20', ''], ['a', '2'])
     """
-    return _as_text(values)
-
-
-def _as_text(values: pd.Series) -> pd.Series:
-    """Return values as text: whole floats without ``.0``, missing values as ``""`` (not "nan")."""
     missing = values.isna()
     if pd.api.types.is_float_dtype(values) and ((values[~missing] % 1) == 0).all():
         text = values.fillna(0).astype(np.int64).astype(str)
@@ -1048,11 +1043,12 @@ def check_review_sites(sites: gpd.GeoDataFrame, id_field: str) -> None:
     """Refuse sites the review cannot name (the id field must exist and be unique)."""
     if id_field not in sites.columns:
         raise InputError(f"the sites have no id field {id_field!r} (name it with `id_field`)")
-    missing = sites[id_field].isna().to_numpy() | (sites[id_field].astype(str).str.strip() == "").to_numpy()
+    ids = _as_text(sites[id_field])
+    missing = (ids.str.strip() == "").to_numpy()
     if missing.any():
         raise InputError(f"site {int(np.flatnonzero(missing)[0]) + 1} (of {len(sites)}) has no {id_field!r}; "
                          f"give every site an id ({int(missing.sum())} without one)")
-    dup = site_ids(sites[id_field]).duplicated()
+    dup = ids.duplicated()
     if dup.any():
-        raise InputError(f"site id {sites[id_field].astype(str)[dup].iloc[0]!r} is used twice; ids must be unique")
+        raise InputError(f"site id {ids[dup].iloc[0]!r} is used twice; ids must be unique")
 

@@ -35,7 +35,7 @@ from gis.review import (
     summary_table,
 )
 from gis.rules import FAIL, PASS, UNKNOWN
-from gis.safe import markdown_text
+from gis.safe import markdown_text as _md
 
 #: Formats of ``gis review``.
 REVIEW_FORMATS: tuple[str, ...] = ("table", "json", "markdown", "xlsx", "pdf")
@@ -71,10 +71,6 @@ def render_review(result: ReviewResult, fmt: str) -> str:
     if len(uses):
         parts.append(render(uses, "table", title="地类构成（CGCS2000 椭球面积）", headers=REVIEW_HEADERS))
     return "\n".join(parts)
-
-
-def _md(value: object) -> str:
-    return markdown_text(value)
 
 
 def _num(value, digits: int = 2) -> str:

@@ -15,6 +15,7 @@ import geopandas as gpd
 
 from gis.overlay import overlay, prepare
 from gis.rules import Index, load_rules, rules_for_sites, shipped_index
+from gis.safe import markdown_text as _md
 from gis.units import from_square_metres, round_half_up
 
 #: The layers a site is reviewed against, with their Chinese names.
@@ -86,12 +87,6 @@ def site_report(sites: gpd.GeoDataFrame, *, id_field: str = "id", what: str = "s
     rows = rows[["section", *[c for c in rows.columns if c != "section"]]]
     rows = rows.replace({np.nan: None})
     return {"overlaps": overlaps, "rules": rules_df, "rows": rows, "sites": entries}
-
-
-def _md(value: object) -> str:
-    from gis.safe import markdown_text
-
-    return markdown_text(value)
 
 
 def site_report_markdown(report: dict[str, object], *, title: str) -> str:

@@ -130,13 +130,6 @@ def _layer_crs():
     return CRS.from_user_input(LAYER_CRS)
 
 
-@functools.lru_cache(maxsize=16)
-def _is_layer_crs(crs) -> bool:
-    from pyproj import CRS
-
-    return CRS.from_user_input(crs).equals(CRS.from_user_input(LAYER_CRS))
-
-
 _PLAN: dict[tuple, gpd.GeoDataFrame] = {}
 
 
@@ -159,8 +152,7 @@ def _check(gdf: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
 
     if gdf.crs is None:
         raise InputError(f"{label} has no CRS")
-    if not _is_layer_crs(gdf.crs):
-        gdf = to_lonlat(gdf, label)
+    gdf = to_lonlat(gdf, label)
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if missing.all():
