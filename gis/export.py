@@ -311,6 +311,12 @@ def _width(text: str) -> float:
     return max((display_width(line) for line in str(text).split("\n")), default=0)
 
 
+#: Characters a spreadsheet cell holds at most (Excel's limit; longer text is cut where it opens, silently).
+CELL_TEXT_MAX: int = 32_767
+#: What ends a text cut to :data:`CELL_TEXT_MAX`.
+CUT_MARK: str = "…（超出单元格容量，以下从略）"
+
+
 def write_sheet(worksheet, sheet: Sheet) -> None:
     """Write a :class:`~gis.reports.Sheet` into an openpyxl worksheet, laid out to read and to print.
 
@@ -381,6 +387,8 @@ def write_sheet(worksheet, sheet: Sheet) -> None:
                 value = value.item()
             if isinstance(value, bool):
                 value = "是" if value else "否"
+            if isinstance(value, str) and len(value) > CELL_TEXT_MAX:  # Excel would cut it without a word
+                value = value[:CELL_TEXT_MAX - len(CUT_MARK)] + CUT_MARK
             cell = worksheet.cell(row=r, column=j, value=value)
             if cell.data_type == "f":  # attribute text is data, never a formula
                 cell.data_type = "s"

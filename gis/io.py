@@ -41,7 +41,7 @@ import shapely
 from pyproj import CRS
 
 from gis.crs import GCJ02_NAMES, LAYER_CRS, coordinates_misfit, gcj02_to_wgs84, guess_crs, parse_crs
-from gis.errors import CRSError, DataSourceError, GisError, InputError, WriteError
+from gis.errors import CRSError, DataSourceError, GisError, InputError, LayerNotFoundError, WriteError
 
 #: File suffixes read as vector data.
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".fgb", ".gml", ".kml", ".zip")
@@ -58,20 +58,26 @@ class SourceInfo:
     notes: list[str] = field(default_factory=list)
 
 
-def _dbf_body(data: bytes, label: str) -> bytes:
-    """Return the record bytes of a ``.dbf`` file's content, refusing a truncated one."""
-    if len(data) < 32:
-        raise DataSourceError(f"{label}: truncated .dbf ({len(data)} bytes, not even a header)")
-    records = int.from_bytes(data[4:8], "little")
-    header_length = int.from_bytes(data[8:10], "little")
-    record_length = int.from_bytes(data[10:12], "little")
-    body = data[header_length : header_length + records * record_length]
-    if len(body) < records * record_length:
-        held = len(body) // record_length if record_length else 0
+def _dbf_shortfall(header: bytes, size: int, label: str) -> None:
+    """Refuse a ``.dbf`` of ``size`` bytes shorter than its ``header`` (its first 32 bytes) says: cut in copying."""
+    if len(header) < 32:
+        raise DataSourceError(f"{label}: truncated .dbf ({size} bytes, not even a header)")
+    records = int.from_bytes(header[4:8], "little")
+    header_length = int.from_bytes(header[8:10], "little")
+    record_length = int.from_bytes(header[10:12], "little")
+    if size < header_length + records * record_length:
+        held = max(size - header_length, 0) // record_length if record_length else 0
         raise DataSourceError(
             f"{label}: truncated .dbf: its header announces {records} records, the file holds {held}"
         )
-    return body
+
+
+def _dbf_body(data: bytes, label: str) -> bytes:
+    """Return the record bytes of a ``.dbf`` file's content, refusing a truncated one."""
+    _dbf_shortfall(data[:32], len(data), label)
+    header_length = int.from_bytes(data[8:10], "little")
+    return data[header_length : header_length + int.from_bytes(data[4:8], "little")
+                * int.from_bytes(data[10:12], "little")]
 
 
 def _bytes_encoding(body: bytes) -> str:
@@ -209,9 +215,30 @@ def _zip_member(path: Path, layer: str | None, encoding: str | None, info: Sourc
 
 
 def _check_shapefile_parts(path: Path) -> None:
+    """Refuse a Shapefile set with a part missing or cut short (GDAL would read the features it holds, silently).
+
+    The .shp and .shx headers give their own length, the .dbf header its records and their size: a file shorter
+    than its header says was cut in copying.
+    """
+    parts = {".shp": path}
     for suffix in (".shx", ".dbf"):
-        if not (path.with_suffix(suffix).exists() or path.with_suffix(suffix.upper()).exists()):
+        found = [p for p in (path.with_suffix(suffix), path.with_suffix(suffix.upper())) if p.exists()]
+        if not found:
             raise DataSourceError(f"{path}: the Shapefile has no {suffix} beside it; copy the whole set")
+        parts[suffix] = found[0]
+    for suffix, part in parts.items():
+        size = part.stat().st_size
+        with part.open("rb") as handle:
+            header = handle.read(32)
+        if suffix == ".dbf":
+            _dbf_shortfall(header, size, str(part))
+            continue
+        if len(header) < 28 or int.from_bytes(header[:4], "big") != 9994:
+            raise DataSourceError(f"{part}: not a Shapefile {suffix} (its header is missing or damaged)")
+        expected = int.from_bytes(header[24:28], "big") * 2  # the file's length, in 16-bit words
+        if size < expected:
+            raise DataSourceError(f"{part}: truncated {suffix}: {size:,} bytes where its header says {expected:,}; "
+                                  "copy the Shapefile set again")
 
 
 def _apply_crs(gdf: gpd.GeoDataFrame, crs: object, info: SourceInfo) -> gpd.GeoDataFrame:
@@ -282,6 +309,8 @@ def read_vector(
     ------
     DataSourceError
         If the file is missing, truncated or not a readable vector file.
+    LayerNotFoundError
+        If ``layer`` is not one of the file's layers.
     CRSError
         If the file has no CRS and none is given, or the CRS contradicts the coordinates.
     """
@@ -303,6 +332,10 @@ def read_vector(
     elif encoding:
         read_encoding = encoding_name(encoding)
     info.encoding = read_encoding
+    if layer is not None:  # a layer the file does not hold is the caller's mistake, not damage to the file
+        held = _list_layers(path)
+        if layer not in held:
+            raise LayerNotFoundError(f"{path} has no layer {layer!r}; it holds: {', '.join(held) or 'none'}")
     if layer is None and path.suffix.lower() == ".gpkg":
         layers = _list_layers(path)
         if len(layers) > 1:

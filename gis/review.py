@@ -34,7 +34,8 @@ definitions do, ``id_field``/``name_field`` name the fields of the 占用清单.
 constraint the overlap (the area of the site inside the constraint's features,
 overlaps among them counted once), the share of the site, the verdict —
 ``通过``, ``不通过``, ``无法判断`` (a layer that cannot be read or whose CRS cannot be
-reconciled, a site without area), or ``仅量算`` for a ``report`` rule — and the
+reconciled, a layer with no features at all, a site without area), or ``仅量算`` for a
+``report`` rule — and the
 features touched (占用清单); the site's area by land-use class and by the three
 statutory classes (农用地 / 建设用地 / 未利用地, :func:`gis.landuse.three_class`)
 with 耕地 and 永久基本农田 on their own lines; and the plans' own rules that
@@ -285,8 +286,8 @@ def read_control_layer(source: str, *, layer: str | None, folder: Path, bbox, wh
     that its verdicts are 无法判断 rather than a silent pass.
     """
     from gis.crs import to_lonlat
-    from gis.errors import CRSError, DataSourceError
-    from gis.layers import is_shipped_layer, open_source
+    from gis.errors import CRSError, DataSourceError, LayerNotFoundError
+    from gis.layers import feature_count, is_shipped_layer, open_source
     from gis.postgis import is_postgis
 
     shown = _describe_source(source)
@@ -302,6 +303,8 @@ def read_control_layer(source: str, *, layer: str | None, folder: Path, bbox, wh
     try:
         gdf, info = open_source(target, layer=layer, bbox=bbox,
                                 columns=None if columns is None else [*columns, *where])
+    except LayerNotFoundError as exc:
+        raise ConfigError(f"{label}: {exc}; fix `layer` in the profile") from None
     except CRSError as exc:
         if "no CRS" in str(exc):
             raise ConfigError(f"{label}: {exc}; give the layer a .prj (or a CRS) before reviewing against it") \
@@ -312,6 +315,9 @@ def read_control_layer(source: str, *, layer: str | None, folder: Path, bbox, wh
         return LayerRead(label, shown, None, reason=f"无法读取（cannot be read: {exc}）", modified=modified)
     if gdf.crs is None:
         raise ConfigError(f"{label}: {shown} has no CRS; give the layer a .prj (or an SRID) before reviewing")
+    if not len(gdf) and feature_count(target, layer=layer) == 0:  # none near the sites, or none at all?
+        return LayerRead(label, shown, None, reason="图层没有任何要素（the layer holds no features at all; check that "
+                         "it is the right file and layer）", modified=modified)
     try:
         gdf = to_lonlat(gdf, shown)
     except CRSError as exc:  # a datum PROJ has no parameters for: positions tens of metres off

@@ -277,6 +277,12 @@ def gpkg_fids(path: Path, layer: str | None, boxes: np.ndarray) -> np.ndarray | 
     return np.unique(np.array(found.split(","), dtype=np.int64)) if found else np.zeros(0, dtype=np.int64)
 
 
+#: Rows decoded at a time when :func:`parquet_rows` cuts a GeoParquet file to the rows it needs.
+BATCH_ROWS: int = 16_384
+#: Bytes :func:`parquet_rows` reads from a file at a time (rather than each column chunk whole).
+READ_BUFFER: int = 4 << 20
+
+
 def parquet_covering(schema_metadata: dict | None) -> str | None:
     """Return the bbox covering column a GeoParquet file declares, or ``None``."""
     if not schema_metadata or b"geo" not in schema_metadata:
@@ -293,7 +299,7 @@ def parquet_rows(path: Path, boxes: np.ndarray, columns: list[str] | None = None
     The bbox columns of all files are read first (two files at a time: pyarrow
     decodes without the GIL) and matched to the boxes in one pass; then, of each
     file with rows that meet, only the geometry and the asked ``columns`` (all
-    when ``None``), cut to those rows at once.
+    when ``None``), cut to those rows batch by batch as they are decoded.
 
     Returns
     -------
@@ -347,8 +353,18 @@ def parquet_rows(path: Path, boxes: np.ndarray, columns: list[str] | None = None
 
     def read(job) -> tuple[pa.Table, np.ndarray]:
         file, rows = job
-        with pq.ParquetFile(file) as handle:  # closed at once: a reader keeps the chunks it has read
-            part = handle.read(columns=wanted, use_threads=False).take(pa.array(rows))
+        kept = []
+        # Batch by batch, each cut to its rows at once: the few megabytes decoded at a time are reused, where a
+        # whole file's geometries would be decoded into fresh memory (which the kernel must first clear) and
+        # then mostly dropped. Closed at once: a reader keeps the chunks it has read.
+        with pq.ParquetFile(file, buffer_size=READ_BUFFER) as handle:
+            start = 0
+            for batch in handle.iter_batches(batch_size=BATCH_ROWS, columns=wanted, use_threads=False):
+                lo, hi = np.searchsorted(rows, (start, start + batch.num_rows))
+                if hi > lo:
+                    kept.append(batch.take(pa.array(rows[lo:hi] - start)))
+                start += batch.num_rows
+        part = pa.Table.from_batches(kept)
         # Decoded here, file by file: while one thread makes the geometries (holding the GIL), the other
         # decodes the next file (without it).
         shapes = shapely.from_wkb(part.column(geometry).to_numpy(zero_copy_only=False))

@@ -54,6 +54,12 @@ def cut_dbf(folder: Path) -> Path:
     return path
 
 
+def cut_shp(folder: Path) -> Path:
+    path = _shapefile(folder, _parcels(5), "cut_shp")
+    path.write_bytes(path.read_bytes()[:300])  # GDAL reads the features left and says nothing of the rest
+    return path
+
+
 def gbk_no_cpg(folder: Path) -> Path:
     path = _shapefile(folder, _parcels(), "gbk_no_cpg", encoding="GBK")
     path.with_suffix(".cpg").unlink(missing_ok=True)
@@ -164,6 +170,7 @@ def huge_header(folder: Path) -> Path:
 CASES: dict[str, Callable[[Path], Path]] = {
     "missing .shx": missing_shx,
     "cut .dbf": cut_dbf,
+    "cut .shp": cut_shp,
     "GBK, no .cpg": gbk_no_cpg,
     "swapped lat/lon": swapped_lat_lon,
     "GK zone prefix, no .prj": gk_prefixed_no_prj,

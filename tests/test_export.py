@@ -159,3 +159,15 @@ def test_every_command_output_needs_overwrite(gis, tmp_path):
     again = gis("build", "-o", site)
     assert again.code == 2 and "earlier build" in again.err
     assert gis("build", "-o", site, "--overwrite").code == 0
+
+
+def test_text_longer_than_a_cell_holds_is_cut_with_a_mark_not_silently(tmp_path):
+    import pandas as pd
+
+    from gis.export import CELL_TEXT_MAX, CUT_MARK, write_tables
+
+    long = "占" * 40_000
+    write_tables({"表": pd.DataFrame({"名称": [long, "短"]})}, tmp_path / "t.xlsx")
+    cells = [c.value for c in openpyxl.load_workbook(tmp_path / "t.xlsx")["表"]["A"] if c.value]
+    shown = next(v for v in cells if v.startswith("占"))
+    assert len(shown) == CELL_TEXT_MAX and shown.endswith(CUT_MARK) and "短" in cells

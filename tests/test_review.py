@@ -304,12 +304,15 @@ def test_every_format_is_written_and_reads_right(case, gis, tmp_path):
     (lambda t: t.replace('field = "DLBM2023"', 'field = "DLBM"'), "no code field 'DLBM'"),
     (lambda t: t.replace('title = "测试预审"', ""), "`title` is missing"),
     (lambda t: t.replace('name = "永久基本农田"', 'name = "生态保护红线"'), "used twice"),
+    (lambda t: t.replace('name_field = "HXMC"', 'name_field = "HXMC"\nlayer = "hx2023"'),
+     ("constraint 生态保护红线: ", "has no layer 'hx2023'; it holds: stbhhx; fix `layer` in the profile")),
 ])
 def test_a_bad_profile_is_one_line_naming_the_entry_and_nothing_is_written(case, gis, tmp_path, edit, expect):
     case["profile"].write_text(edit(case["profile"].read_text(encoding="utf-8")), encoding="utf-8")
     out = tmp_path / "r.pdf"
     run = gis("review", case["sites_path"], "--profile", case["profile"], "-o", out)
-    assert run.code == 2 and run.err.count("\n") == 1 and expect in run.err, run.err
+    expects = expect if isinstance(expect, tuple) else (expect,)
+    assert run.code == 2 and run.err.count("\n") == 1 and all(e in run.err for e in expects), run.err
     assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".r.pdf")]
 
 
@@ -333,6 +336,26 @@ def test_an_unreadable_layer_is_cannot_tell_never_a_pass(case):
         farmland = _c(site, "永久基本农田")
         assert farmland["verdict"] == "无法判断" and "无法使用" in farmland["reason"] and "无法读取" in farmland["reason"]
     assert next(layer for layer in result.layers if layer["name"] == "永久基本农田")["reason"]
+
+
+def test_an_empty_layer_or_a_shapefile_cut_short_is_cannot_tell_never_a_pass(case):
+    # A layer with no features anywhere proves nothing (a read by boxes finds none near the sites either way).
+    empty = gpd.read_file(case["folder"] / "yjjbnt.geojson").iloc[:0]
+    empty.to_file(case["folder"] / "yjjbnt.geojson", driver="GeoJSON")
+    # A Shapefile cut short in copying: GDAL reads the features it still holds and says nothing.
+    shp = case["folder"] / "czkfbj.shp"
+    shp.write_bytes(shp.read_bytes()[:300])
+    result = review(case["sites"], case["profile"])
+    for site in result.sites:
+        farmland, edge = _c(site, "永久基本农田"), _c(site, "城镇开发边界")
+        assert farmland["verdict"] == "无法判断" and "没有任何要素" in farmland["reason"], farmland
+        assert edge["verdict"] == "无法判断" and "无法读取" in edge["reason"] and "truncated .shp" in edge["reason"], edge
+        assert _c(site, "生态保护红线")["verdict"] != "无法判断"  # the others as they were
+    # Features, but none near the sites: a pass, as before.
+    far = gpd.GeoDataFrame({"id": ["f9"]}, geometry=[box(X0 + 50 * D, Y0, X0 + 51 * D, Y0 + D)], crs=4326)
+    far.to_file(case["folder"] / "yjjbnt.geojson", driver="GeoJSON")
+    again = review(case["sites"], case["profile"])
+    assert {_c(s, "永久基本农田")["verdict"] for s in again.sites if s["area_m2"]} == {"通过"}
 
 
 def test_a_layer_on_a_datum_proj_cannot_shift_is_cannot_tell_and_cgcs2000_counts_as_before(case, gis):
