@@ -205,29 +205,31 @@ def _parquet_where(path: Path, bbox, info: SourceInfo, columns=None) -> gpd.GeoD
                             crs=crs_of(crs if crs is not None else "EPSG:4326"))
 
 
-def feature_count(source: str, *, layer: str | None = None) -> int | None:
-    """Return how many features a file or GeoParquet dataset holds in all, or ``None`` if it cannot say.
+def holds_no_features(source: str, *, layer: str | None = None) -> bool:
+    """Return whether a file, GeoParquet dataset or PostGIS table certainly holds no features at all.
 
     For telling a layer that has no features anywhere from one that has none near
-    some sites (a read by boxes gives neither any). A shipped layer or a PostGIS
-    table gives ``None``.
+    some sites (a read by boxes gives neither any). ``False`` when the source cannot
+    say (a query, a server that does not answer, a file GDAL cannot count); a shipped
+    layer is never empty.
     """
     import pyogrio
 
-    from gis.postgis import is_postgis
+    from gis.postgis import is_postgis, table_is_empty
 
-    if is_postgis(source) or not is_file_argument(source):
-        return None
+    if is_postgis(source):
+        return layer is not None and table_is_empty(source, layer) is True
+    if not is_file_argument(source):
+        return False
     path = Path(source)
     try:
         if source.endswith(".parquet") or path.is_dir():
             import pyarrow.dataset as ds
 
-            return int(ds.dataset(str(path), format="parquet").count_rows())
-        count = pyogrio.read_info(str(path), layer=layer, force_feature_count=True)["features"]
+            return ds.dataset(str(path), format="parquet").count_rows() == 0
+        return pyogrio.read_info(str(path), layer=layer, force_feature_count=True)["features"] == 0
     except Exception:  # the read itself says what is wrong with the source
-        return None
-    return int(count) if count is not None and count >= 0 else None
+        return False
 
 
 def layer_summary(names: list[str] | None = None) -> list[dict[str, object]]:

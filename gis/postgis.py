@@ -108,6 +108,36 @@ def _ident(name: str, what: str = "table") -> str:
     return ".".join(quote_ident(p) for p in parts)
 
 
+def _read_only(url: str, timeout: float):
+    """Open a read-only session on ``url`` whose statements the server cancels after ``timeout`` seconds."""
+    import psycopg
+
+    options = f"-c default_transaction_read_only=on -c statement_timeout={int(timeout * 1000)}"
+    conn = psycopg.connect(url, connect_timeout=10, options=options, autocommit=False)
+    conn.read_only = True
+    return conn
+
+
+def table_is_empty(url: str, layer: str, *, timeout: float = STATEMENT_TIMEOUT_S) -> bool | None:
+    """Return whether the table ``layer`` holds no rows at all; ``None`` if the server does not say (read only).
+
+    Examples
+    --------
+    >>> table_is_empty("postgresql://nobody@127.0.0.1:1/none", "t", timeout=1) is None  # no server there
+    True
+    """
+    import psycopg
+
+    check_url(url)
+    try:
+        with _read_only(url, timeout) as conn:
+            (exists,) = conn.execute(f"SELECT EXISTS (SELECT 1 FROM {_ident(layer)})").fetchone()
+            conn.rollback()
+    except psycopg.Error:
+        return None
+    return not exists
+
+
 def read_postgis(url: str, *, layer: str | None = None, sql: str | None = None,
                  timeout: float = STATEMENT_TIMEOUT_S,
                  bbox: tuple[float, float, float, float] | None = None) -> tuple[gpd.GeoDataFrame, SourceInfo]:
@@ -152,17 +182,15 @@ def read_postgis(url: str, *, layer: str | None = None, sql: str | None = None,
     if not isinstance(timeout, int | float) or not timeout > 0:
         raise InputError(f"`timeout` must be a positive number of seconds, got {timeout!r}")
     check_url(url)
-    options = f"-c default_transaction_read_only=on -c statement_timeout={int(timeout * 1000)}"
     try:
-        with psycopg.connect(url, connect_timeout=10, options=options, autocommit=False) as conn:
-            conn.read_only = True
+        with _read_only(url, timeout) as conn:
             geometry_oids = {row[0] for row in conn.execute(
                 "SELECT oid FROM pg_type WHERE typname IN ('geometry', 'geography')").fetchall()}
             query, params = (sql, None) if sql is not None else (f"SELECT * FROM {_ident(layer)}", None)
-            if layer is not None and bbox is not None:
-                column = _geometry_column(conn, layer)
-                if column is not None:
-                    query, params = _where_boxes(layer, column, bbox)
+            # The table's declared column and SRID: its CRS even when no row comes back (none near the boxes).
+            declared = _geometry_column(conn, layer) if layer is not None else None
+            if declared is not None and bbox is not None:
+                query, params = _where_boxes(layer, declared, bbox)
             with conn.cursor() as cur:
                 cur.execute(query, params, prepare=True)  # prepared: one statement only
                 if cur.description is None:
@@ -192,6 +220,8 @@ def read_postgis(url: str, *, layer: str | None = None, sql: str | None = None,
     for col in frame.columns:
         if frame[col].map(lambda v: isinstance(v, Decimal)).any():
             frame[col] = frame[col].map(lambda v: float(v) if isinstance(v, Decimal) else v)
+    if not srids and declared is not None and declared[1] > 0:
+        srids = {declared[1]}
     gdf = gpd.GeoDataFrame(frame, geometry=geoms, crs=f"EPSG:{srids.pop()}" if srids else None)
     if bbox is not None and sql is not None and gdf.crs is not None and len(gdf):
         from gis.window import as_boxes

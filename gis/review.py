@@ -287,7 +287,7 @@ def read_control_layer(source: str, *, layer: str | None, folder: Path, bbox, wh
     """
     from gis.crs import to_lonlat
     from gis.errors import CRSError, DataSourceError, LayerNotFoundError
-    from gis.layers import feature_count, is_shipped_layer, open_source
+    from gis.layers import holds_no_features, is_shipped_layer, open_source
     from gis.postgis import is_postgis
 
     shown = _describe_source(source)
@@ -315,7 +315,7 @@ def read_control_layer(source: str, *, layer: str | None, folder: Path, bbox, wh
         return LayerRead(label, shown, None, reason=f"无法读取（cannot be read: {exc}）", modified=modified)
     if gdf.crs is None:
         raise ConfigError(f"{label}: {shown} has no CRS; give the layer a .prj (or an SRID) before reviewing")
-    if not len(gdf) and feature_count(target, layer=layer) == 0:  # none near the sites, or none at all?
+    if not len(gdf) and holds_no_features(target, layer=layer):  # none near the sites, or none at all?
         return LayerRead(label, shown, None, reason="图层没有任何要素（the layer holds no features at all; check that "
                          "it is the right file and layer）", modified=modified)
     try:

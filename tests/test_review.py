@@ -417,6 +417,16 @@ def test_geoparquet_and_postgis_layers_are_read_only_where_the_sites_are(case, p
     assert parquet["overlap_m2"] == pytest.approx(result.sites[0]["area_m2"], rel=1e-6)
     assert postgis["overlap_m2"] == pytest.approx(parquet["overlap_m2"], rel=1e-9)
     assert "***" in next(layer["source"] for layer in result.layers if layer["name"] == "地块（PostGIS）")
+    # No row near a site: the table's CRS from geometry_columns, and a pass (not "no CRS").
+    away = site.assign(geometry=[box(X0 + 1, Y0 + 1, X0 + 1.001, Y0 + 1.001)])
+    assert _c(review(away, profile).sites[0], "地块（PostGIS）")["verdict"] == "仅量算"
+    # A table with no rows at all proves nothing: 无法判断, as a file without features (asked read-only).
+    import psycopg
+
+    with psycopg.connect(pg.url, autocommit=True) as conn:
+        conn.execute("DELETE FROM dltb_review")
+    empty = _c(review(site, profile).sites[0], "地块（PostGIS）")
+    assert empty["verdict"] == "无法判断" and "没有任何要素" in empty["reason"], empty
 
 
 def test_the_example_profile_uses_only_shipped_layers_and_says_so():
