@@ -206,6 +206,11 @@ def _zip_member(path: Path, layer: str | None, encoding: str | None, info: Sourc
                 for part in (".shx", ".dbf"):
                     if stem.lower() + part not in lower:
                         raise DataSourceError(f"{path}: {Path(member).name} has no {part} beside it in the archive")
+                for part in (".shp", ".shx", ".dbf"):  # a set cut short before it was packed
+                    name = member if part == ".shp" else lower[stem.lower() + part]
+                    with archive.open(name) as handle:
+                        header = handle.read(32)
+                    _check_part(f"{path.name}:{Path(name).name}", part, header, archive.getinfo(name).file_size)
                 dbf = archive.read(lower[stem.lower() + ".dbf"])
                 read_encoding = _choose_encoding(dbf, stem.lower() + ".cpg" in lower, encoding,
                                                  f"{path.name}:{Path(member).name}", info)
@@ -227,18 +232,22 @@ def _check_shapefile_parts(path: Path) -> None:
             raise DataSourceError(f"{path}: the Shapefile has no {suffix} beside it; copy the whole set")
         parts[suffix] = found[0]
     for suffix, part in parts.items():
-        size = part.stat().st_size
         with part.open("rb") as handle:
             header = handle.read(32)
-        if suffix == ".dbf":
-            _dbf_shortfall(header, size, str(part))
-            continue
-        if len(header) < 28 or int.from_bytes(header[:4], "big") != 9994:
-            raise DataSourceError(f"{part}: not a Shapefile {suffix} (its header is missing or damaged)")
-        expected = int.from_bytes(header[24:28], "big") * 2  # the file's length, in 16-bit words
-        if size < expected:
-            raise DataSourceError(f"{part}: truncated {suffix}: {size:,} bytes where its header says {expected:,}; "
-                                  "copy the Shapefile set again")
+        _check_part(str(part), suffix, header, part.stat().st_size)
+
+
+def _check_part(label: str, suffix: str, header: bytes, size: int) -> None:
+    """Refuse one part of a Shapefile set (``suffix``, its first 32 bytes, its size) shorter than its header says."""
+    if suffix == ".dbf":
+        _dbf_shortfall(header, size, label)
+        return
+    if len(header) < 28 or int.from_bytes(header[:4], "big") != 9994:
+        raise DataSourceError(f"{label}: not a Shapefile {suffix} (its header is missing or damaged)")
+    expected = int.from_bytes(header[24:28], "big") * 2  # the file's length, in 16-bit words
+    if size < expected:
+        raise DataSourceError(f"{label}: truncated {suffix}: {size:,} bytes where its header says {expected:,}; "
+                              "copy the Shapefile set again")
 
 
 def _apply_crs(gdf: gpd.GeoDataFrame, crs: object, info: SourceInfo) -> gpd.GeoDataFrame:

@@ -60,6 +60,17 @@ def cut_shp(folder: Path) -> Path:
     return path
 
 
+def cut_shp_zipped(folder: Path) -> Path:
+    import zipfile
+
+    cut_shp(folder)
+    path = folder / "cut_shp_zipped.zip"
+    with zipfile.ZipFile(path, "w") as archive:  # cut before it was packed: the archive itself is sound
+        for part in sorted(folder.glob("cut_shp.*")):
+            archive.write(part, part.name)
+    return path
+
+
 def gbk_no_cpg(folder: Path) -> Path:
     path = _shapefile(folder, _parcels(), "gbk_no_cpg", encoding="GBK")
     path.with_suffix(".cpg").unlink(missing_ok=True)
@@ -171,6 +182,7 @@ CASES: dict[str, Callable[[Path], Path]] = {
     "missing .shx": missing_shx,
     "cut .dbf": cut_dbf,
     "cut .shp": cut_shp,
+    "cut .shp, zipped": cut_shp_zipped,
     "GBK, no .cpg": gbk_no_cpg,
     "swapped lat/lon": swapped_lat_lon,
     "GK zone prefix, no .prj": gk_prefixed_no_prj,

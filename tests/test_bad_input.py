@@ -52,11 +52,12 @@ def test_command_on_bad_input(case, command, tmp_path, capsys):
         OUTCOMES[(case, command)] = "ok" if code == 0 else "problems"
     if case in READABLE and command in ("check", "map", "import", "overlay"):
         assert code in (0, 1), f"{case}: {command} refused a readable file: {captured.err}"
-    if case in ("missing .shx", "cut .dbf", "cut .shp", "2 GB-claiming header", "swapped lat/lon",
+    if case in ("missing .shx", "cut .dbf", "cut .shp", "cut .shp, zipped", "2 GB-claiming header", "swapped lat/lon",
                 "GK zone prefix, no .prj", "GK no prefix, no .prj"):
         assert code == 2, f"{case}: {command} should refuse it"
         message = captured.err
         expected = {"missing .shx": ".shx", "cut .dbf": "truncated", "cut .shp": "truncated .shp",
+                    "cut .shp, zipped": "truncated .shp",
                     "2 GB-claiming header": "truncated",
                     "swapped lat/lon": "swapped", "GK zone prefix, no .prj": "EPSG:4528",
                     "GK no prefix, no .prj": "EPSG:4549"}[case]
