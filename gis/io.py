@@ -58,8 +58,11 @@ class SourceInfo:
     notes: list[str] = field(default_factory=list)
 
 
-def _dbf_shortfall(header: bytes, size: int, label: str) -> None:
-    """Refuse a ``.dbf`` of ``size`` bytes shorter than its ``header`` (its first 32 bytes) says: cut in copying."""
+def _dbf_span(header: bytes, size: int, label: str) -> tuple[int, int]:
+    """Return where a ``.dbf``'s records start and how many bytes they take, from its ``header`` (first 32 bytes).
+
+    A file of ``size`` bytes shorter than its header says was cut in copying: refused.
+    """
     if len(header) < 32:
         raise DataSourceError(f"{label}: truncated .dbf ({size} bytes, not even a header)")
     records = int.from_bytes(header[4:8], "little")
@@ -70,14 +73,13 @@ def _dbf_shortfall(header: bytes, size: int, label: str) -> None:
         raise DataSourceError(
             f"{label}: truncated .dbf: its header announces {records} records, the file holds {held}"
         )
+    return header_length, records * record_length
 
 
 def _dbf_body(data: bytes, label: str) -> bytes:
     """Return the record bytes of a ``.dbf`` file's content, refusing a truncated one."""
-    _dbf_shortfall(data[:32], len(data), label)
-    header_length = int.from_bytes(data[8:10], "little")
-    return data[header_length : header_length + int.from_bytes(data[4:8], "little")
-                * int.from_bytes(data[10:12], "little")]
+    start, length = _dbf_span(data[:32], len(data), label)
+    return data[start:start + length]
 
 
 def _bytes_encoding(body: bytes) -> str:
@@ -206,12 +208,15 @@ def _zip_member(path: Path, layer: str | None, encoding: str | None, info: Sourc
                 for part in (".shx", ".dbf"):
                     if stem.lower() + part not in lower:
                         raise DataSourceError(f"{path}: {Path(member).name} has no {part} beside it in the archive")
+                dbf = archive.read(lower[stem.lower() + ".dbf"])
                 for part in (".shp", ".shx", ".dbf"):  # a set cut short before it was packed
                     name = member if part == ".shp" else lower[stem.lower() + part]
-                    with archive.open(name) as handle:
-                        header = handle.read(32)
-                    _check_part(f"{path.name}:{Path(name).name}", part, header, archive.getinfo(name).file_size)
-                dbf = archive.read(lower[stem.lower() + ".dbf"])
+                    if part == ".dbf":
+                        header, size = dbf[:32], len(dbf)
+                    else:
+                        with archive.open(name) as handle:
+                            header, size = handle.read(32), archive.getinfo(name).file_size
+                    _check_part(f"{path.name}:{Path(name).name}", part, header, size)
                 read_encoding = _choose_encoding(dbf, stem.lower() + ".cpg" in lower, encoding,
                                                  f"{path.name}:{Path(member).name}", info)
     except zipfile.BadZipFile as exc:
@@ -240,7 +245,7 @@ def _check_shapefile_parts(path: Path) -> None:
 def _check_part(label: str, suffix: str, header: bytes, size: int) -> None:
     """Refuse one part of a Shapefile set (``suffix``, its first 32 bytes, its size) shorter than its header says."""
     if suffix == ".dbf":
-        _dbf_shortfall(header, size, label)
+        _dbf_span(header, size, label)
         return
     if len(header) < 28 or int.from_bytes(header[:4], "big") != 9994:
         raise DataSourceError(f"{label}: not a Shapefile {suffix} (its header is missing or damaged)")

@@ -153,7 +153,7 @@ def open_source(
 
     if is_postgis(source):
         return read_postgis(source, layer=layer, sql=sql, bbox=bbox)
-    if source.endswith(".parquet") or Path(source).is_dir():
+    if _is_parquet(source):
         return _read_parquet(Path(source), bbox, columns)
     if not is_file_argument(source):
         path = layer_path(source)
@@ -165,6 +165,11 @@ def open_source(
             gdf = gdf.iloc[sorted(set(hits.tolist()))]
         return gdf, SourceInfo(name=source, path=path)
     return read_vector(source, layer=layer, encoding=encoding, crs=crs, bbox=bbox, columns=columns)
+
+
+def _is_parquet(source: str) -> bool:
+    """Return whether :func:`open_source` reads ``source`` as GeoParquet (a ``.parquet`` file, or a folder of them)."""
+    return source.endswith(".parquet") or Path(source).is_dir()
 
 
 def _read_parquet(path: Path, bbox=None, columns=None) -> tuple[gpd.GeoDataFrame, SourceInfo]:
@@ -221,13 +226,12 @@ def holds_no_features(source: str, *, layer: str | None = None) -> bool:
         return layer is not None and table_is_empty(source, layer) is True
     if not is_file_argument(source):
         return False
-    path = Path(source)
     try:
-        if source.endswith(".parquet") or path.is_dir():
+        if _is_parquet(source):
             import pyarrow.dataset as ds
 
-            return ds.dataset(str(path), format="parquet").count_rows() == 0
-        return pyogrio.read_info(str(path), layer=layer, force_feature_count=True)["features"] == 0
+            return ds.dataset(source, format="parquet").count_rows() == 0
+        return pyogrio.read_info(source, layer=layer, force_feature_count=True)["features"] == 0
     except Exception:  # the read itself says what is wrong with the source
         return False
 
