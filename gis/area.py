@@ -45,6 +45,7 @@ from pyproj import CRS, Geod
 
 from gis.crs import CGCS2000, gk_epsg_for_longitude, parse_crs
 from gis.errors import CRSError, GeometryError, InputError
+from gis.loops import ring_areas
 from gis.options import METHODS
 
 #: CGCS2000 semi-major axis (m).
@@ -178,10 +179,6 @@ def lonlat_polygon_area(geoms: np.ndarray) -> np.ndarray:
 def _ellipsoidal(geoms: np.ndarray) -> np.ndarray:
     result = np.zeros(len(geoms))
     rest = np.zeros(len(geoms), dtype=bool)  # polygons with holes, multipolygons: measured after
-    from gis.kernels import loaded
-
-    if len(geoms) >= COMPILED_ABOVE or loaded():
-        _load_area_kernel()  # before the threads start
 
     def measure_chunk(lo: int) -> int:
         part = geoms[lo:lo + CHUNK]
@@ -295,18 +292,25 @@ def _ring_areas(coords: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """Absolute area of each closed ring, ring ``r`` being ``coords[offsets[r]:offsets[r + 1]]`` (none empty).
 
     The shoelace sum of ``(a λ, a q(φ)/2)``, each ring's q measured from its first vertex (small numbers:
-    the sum stays exact to ~1e-10 even for 100 m² parcels), by its series (:func:`authalic_series`),
-    or the closed form for a ring wider than :data:`SERIES_SPAN` in latitude or beyond ±80°. Once the
-    compiled loop is loaded (:func:`_load_area_kernel`: big inputs, or numba already in use), the same
-    sums in one pass over the coordinates.
+    the sum stays exact to ~1e-10 even for 100 m² parcels), by its series (:func:`authalic_series`), in one
+    pass over the coordinates by a compiled loop (:func:`gis.loops.ring_areas`); a ring wider than
+    :data:`SERIES_SPAN` in latitude or beyond ±80° by the closed form instead (:func:`_summed_ring_areas`).
     """
-    if _AREA_KERNEL is not None and len(offsets) > 1:
-        return _compiled_ring_areas(coords, offsets)
-    return _summed_ring_areas(coords, offsets)
+    starts = offsets[:-1]
+    out = np.empty(len(starts))
+    span = np.empty(len(starts))
+    ring_areas(np.ascontiguousarray(coords, dtype=float), np.ascontiguousarray(offsets, dtype=np.int64), _E2,
+               CGCS2000_A * _RADIAN, out, span)
+    exact = np.flatnonzero((span > SERIES_SPAN) | (np.abs(coords[starts, 1]) > 80.0))
+    if len(exact):  # wide or polar rings: the closed form, by the NumPy sums
+        lengths = np.diff(offsets)[exact]
+        sub = np.r_[0, np.cumsum(lengths)].astype(np.int64)
+        out[exact] = _summed_ring_areas(coords[np.repeat(starts[exact] - sub[:-1], lengths) + np.arange(sub[-1])], sub)
+    return out
 
 
 def _summed_ring_areas(coords: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Return :func:`_ring_areas` summed by NumPy."""
+    """Return :func:`_ring_areas` summed by NumPy: the series, or the closed form for wide or polar rings."""
     starts = offsets[:-1]
     counts = np.diff(offsets)
     lam = coords[:, 0]
@@ -336,81 +340,6 @@ def _summed_ring_areas(coords: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     cross[:-1] -= x[1:] * y[:-1]
     cross[offsets[1:] - 1] = 0.0  # the pairs that straddle two rings, and the last
     return np.abs(np.add.reduceat(cross, starts)) * scale * (CGCS2000_A * _RADIAN / 2)
-
-
-#: Polygons from which the areas are summed by a compiled loop (numba; 0.4–0.7 s to load, if nothing has yet).
-COMPILED_ABOVE: int = 500_000
-_AREA_KERNEL = None
-
-
-def _load_area_kernel() -> None:
-    """Compile (or load from numba's cache) the loop of :func:`_compiled_ring_areas`."""
-    global _AREA_KERNEL
-    from gis.kernels import compiled
-
-    _AREA_KERNEL = compiled(_ring_area_loop, calls=("_series_at",))
-
-
-def _compiled_ring_areas(coords: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Return :func:`_ring_areas` summed by the compiled loop (the rings for the closed form by NumPy)."""
-    starts = offsets[:-1]
-    out = np.empty(len(starts))
-    span = np.empty(len(starts))
-    _AREA_KERNEL(np.ascontiguousarray(coords), offsets.astype(np.int64), _E2, CGCS2000_A * _RADIAN, out, span)
-    exact = np.flatnonzero((span > SERIES_SPAN) | (np.abs(coords[starts, 1]) > 80.0))
-    if len(exact):  # wide or polar rings: the closed form, by the NumPy sums
-        lengths = np.diff(offsets)[exact]
-        sub = np.r_[0, np.cumsum(lengths)].astype(np.int64)
-        out[exact] = _summed_ring_areas(coords[np.repeat(starts[exact] - sub[:-1], lengths) + np.arange(sub[-1])], sub)
-    return out
-
-
-def _series_at(phi0, e2, metres):  # pragma: no cover - compiled by numba
-    """Return :func:`authalic_series` at one latitude (degrees), in scalars: ``(s, k2, k3, k4)``."""
-    rad = np.pi / 180
-    s0, c0 = np.sin(phi0 * rad), np.cos(phi0 * rad)
-    a0, a1, a2, a3 = s0, c0, -s0 / 2, -c0 / 6  # sin(φ₀ + δ)
-    b0, b1, b2, b3 = c0, -s0, -c0 / 2, s0 / 6  # cos(φ₀ + δ)
-    w0, w1, w2, w3 = a0 * a0, 2 * a0 * a1, 2 * a0 * a2 + a1 * a1, 2 * a0 * a3 + 2 * a1 * a2  # sin²
-    base = 1 - e2 * w0
-    u1, u2, u3 = -e2 * w1 / base, -e2 * w2 / base, -e2 * w3 / base  # 1 − e² sin² = base (1 + u)
-    v1, v2, v3 = 0.0, u1 * u1, 2 * u1 * u2  # u²
-    t1, t2, t3 = 0.0, 0.0, v2 * u1  # u³ (u has no constant term)
-    i1, i2, i3 = -2 * u1 + 3 * v1 - 4 * t1, -2 * u2 + 3 * v2 - 4 * t2, -2 * u3 + 3 * v3 - 4 * t3  # (1 + u)⁻²
-    scale = (1 - e2) / (base * base)
-    f0 = scale * b0
-    f1 = scale * (b0 * i1 + b1)
-    f2 = scale * (b0 * i2 + b1 * i1 + b2)
-    f3 = scale * (b0 * i3 + b1 * i2 + b2 * i1 + b3)
-    return metres * f0, f1 * rad / (2 * f0), f2 * rad * rad / (3 * f0), f3 * rad * rad * rad / (4 * f0)
-
-
-def _ring_area_loop(coords, offsets, e2, metres, out, span):  # pragma: no cover - compiled by numba
-    """Measure each ring: |Σ x_i y_{i+1} − x_{i+1} y_i|, x the longitude, y the series of q from the first vertex.
-
-    ``span`` receives the ring's largest latitude from its first vertex (the caller redoes wide rings).
-    """
-    for r in range(len(offsets) - 1):
-        lo, hi = offsets[r], offsets[r + 1]
-        lam0 = coords[lo, 0]
-        phi0 = coords[lo, 1]
-        s, a2, a3, a4 = _series_at(phi0, e2, metres)
-        total = 0.0
-        widest = 0.0
-        px = 0.0
-        py = 0.0
-        for v in range(lo, hi):
-            d = coords[v, 1] - phi0
-            if abs(d) > widest:
-                widest = abs(d)
-            y = (((a4 * d + a3) * d + a2) * d + 1.0) * d
-            x = coords[v, 0] - lam0
-            if v > lo:
-                total += px * y - x * py
-            px = x
-            py = y
-        out[r] = abs(total) * s * (metres / 2)
-        span[r] = widest
 
 
 def _area_with_holes(geoms: np.ndarray) -> np.ndarray:

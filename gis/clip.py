@@ -5,7 +5,7 @@ cuts — tens of thousands of intersections, GEOS's ``intersection`` at some
 45 µs each, most of a review's time. When both polygons are convex (a site
 drawn as a rectangle, most parcels of a survey), the intersection is the one
 clipped by the other's edges in turn (Sutherland–Hodgman), a compiled loop
-(numba) of a few hundred operations; its ring — the same convex polygon GEOS
+(:func:`gis.loops.clip_pairs`) of a few hundred operations; its ring — the same convex polygon GEOS
 returns — is measured by the same ellipsoidal kernel as every other area
 (:func:`gis.area._ring_areas`).
 
@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gis.kernels import compiled, exterior_rings, simple_polygons
+from gis.kernels import exterior_rings, simple_polygons
+from gis.loops import clip_pairs
 
 #: A vertex nearer than this share of the coordinates' magnitude to the line through its neighbours is no turn
 #: (1.2·10⁻¹¹° ≈ 1.3 µm in degrees): the float noise of points placed on an edge does not make a ring concave.
@@ -98,7 +99,6 @@ def clipped_pair_areas(a: np.ndarray, ia: np.ndarray, b: np.ndarray, ib: np.ndar
     xa, oa = exterior_rings(a[simple_a])
     xb, ob = exterior_rings(b[simple_b])
     ka, kb = ring_a[ia[both]], ring_b[ib[both]]
-    kernel = compiled(_clip_loop, calls=("_convexity",))
     tolerance = COLLINEAR * max(float(np.abs(xa).max(initial=1.0)), float(np.abs(xb).max(initial=1.0)))
     capacity = 2 * ((oa[ka + 1] - oa[ka]) + (ob[kb + 1] - ob[kb])) + 8
     starts = np.r_[0, np.cumsum(capacity)].astype(np.int64)
@@ -112,12 +112,12 @@ def clipped_pair_areas(a: np.ndarray, ia: np.ndarray, b: np.ndarray, ib: np.ndar
         cuts = np.linspace(0, len(both), THREADS + 1).astype(np.int64)
 
         def clip(lo: int, hi: int) -> None:  # the pairs lo … hi - 1, into their own room of the buffer
-            kernel(xa, oa, ka[lo:hi], xb, ob, kb[lo:hi], tolerance, buffer, starts[lo:hi + 1], sizes[lo:hi])
+            clip_pairs(xa, oa, ka[lo:hi], xb, ob, kb[lo:hi], tolerance, buffer, starts[lo:hi + 1], sizes[lo:hi])
 
         with ThreadPoolExecutor(max_workers=THREADS) as pool:
             list(pool.map(clip, cuts[:-1], cuts[1:]))
     else:
-        kernel(xa, oa, ka, xb, ob, kb, tolerance, buffer, starts, sizes)
+        clip_pairs(xa, oa, ka, xb, ob, kb, tolerance, buffer, starts, sizes)
     done = sizes >= 0  # -1: neither convex
     ring = done & (sizes >= 3)
     out[both[done & ~ring]] = 0.0  # clipped away, or to a line
@@ -128,127 +128,3 @@ def clipped_pair_areas(a: np.ndarray, ia: np.ndarray, b: np.ndarray, ib: np.ndar
         take = np.repeat(starts[keep] - offsets[:-1], lengths) + np.arange(offsets[-1])
         out[both[keep]] = _ring_areas(buffer[take], offsets)
     return out
-
-
-def load() -> None:
-    """Compile (or load from numba's cache) the clipping loop, by clipping two squares.
-
-    Meanwhile other threads measure and match boxes by their NumPy paths (:func:`gis.kernels.warming`).
-    """
-    import shapely
-
-    from gis.kernels import warming
-
-    with warming():
-        clipped_areas(np.array([shapely.box(120.0, 28.0, 120.01, 28.01)], dtype=object),
-                      np.array([shapely.box(120.005, 28.005, 120.02, 28.02)], dtype=object))
-
-
-def _clip_loop(xa, oa, ia, xb, ob, ib, tol, buffer, starts, sizes):  # pragma: no cover - compiled by numba
-    """Per pair ``k`` of convex rings ``ia[k]``, ``ib[k]``: clip one by the other; write the closed result.
-
-    ``sizes[k]``: the result's vertices (without the closing one), or -1 if the rings are not so convex or
-    the result outgrew its room in ``buffer``.
-    """
-    for k in range(len(ia)):
-        a0, a1 = oa[ia[k]], oa[ia[k] + 1] - 1  # open rings: vertices a0 … a1 - 1
-        b0, b1 = ob[ib[k]], ob[ib[k] + 1] - 1
-        # The clip: a ring convex exactly (no turn the other way at all); the other ring convex to within tol
-        # (points placed on an edge may sit a float's noise on either side of it).
-        strict_b, loose_b = _convexity(xb, b0, b1, tol)
-        strict_a, loose_a = _convexity(xa, a0, a1, tol)
-        if strict_b != 0 and loose_a != 0:
-            clip, c0, c1, sign, subject, s0, s1 = xb, b0, b1, strict_b, xa, a0, a1
-        elif strict_a != 0 and loose_b != 0:
-            clip, c0, c1, sign, subject, s0, s1 = xa, a0, a1, strict_a, xb, b0, b1
-        else:
-            sizes[k] = -1
-            continue
-        base = starts[k]
-        half = (starts[k + 1] - base) // 2 - 1  # room for a polygon and its closing vertex, twice
-        m = s1 - s0
-        for v in range(m):
-            buffer[base + v, 0] = subject[s0 + v, 0]
-            buffer[base + v, 1] = subject[s0 + v, 1]
-        src, dst = base, base + half + 1
-        full = False
-        for e in range(c1 - c0):
-            if m == 0:
-                break
-            px, py = clip[c0 + e, 0], clip[c0 + e, 1]
-            q = c0 + e + 1 if c0 + e + 1 < c1 else c0
-            ex, ey = clip[q, 0] - px, clip[q, 1] - py
-            count = 0
-            for v in range(m):
-                if count + 2 > half:
-                    full = True
-                    break
-                cx, cy = buffer[src + v, 0], buffer[src + v, 1]
-                w = src + (v + 1) % m
-                nx, ny = buffer[w, 0], buffer[w, 1]
-                dc = sign * (ex * (cy - py) - ey * (cx - px))  # >= 0: inside the clip's edge
-                dn = sign * (ex * (ny - py) - ey * (nx - px))
-                if dc >= 0.0:
-                    buffer[dst + count, 0] = cx
-                    buffer[dst + count, 1] = cy
-                    count += 1
-                    if dn < 0.0:
-                        t = dc / (dc - dn)
-                        buffer[dst + count, 0] = cx + t * (nx - cx)
-                        buffer[dst + count, 1] = cy + t * (ny - cy)
-                        count += 1
-                elif dn >= 0.0:
-                    t = dc / (dc - dn)
-                    buffer[dst + count, 0] = cx + t * (nx - cx)
-                    buffer[dst + count, 1] = cy + t * (ny - cy)
-                    count += 1
-            if full:
-                break
-            m = count
-            src, dst = dst, src
-        if full:
-            sizes[k] = -1
-            continue
-        if m < 3:
-            sizes[k] = 0
-            continue
-        for v in range(m):  # the result to the start of the buffer, closed
-            buffer[base + v, 0] = buffer[src + v, 0]
-            buffer[base + v, 1] = buffer[src + v, 1]
-        buffer[base + m, 0] = buffer[base, 0]
-        buffer[base + m, 1] = buffer[base, 1]
-        sizes[k] = m
-
-
-def _convexity(x, r0, r1, tol):  # pragma: no cover - compiled by numba
-    """Return how the open ring ``x[r0:r1]`` is convex: exactly, and to within ``tol``.
-
-    Each is +1 (counter-clockwise), -1 (clockwise) or 0 (not convex): exactly, with no turn the other way at
-    all; to within ``tol``, with no vertex turning the other way farther than ``tol`` from the line through
-    its neighbours.
-    """
-    n = r1 - r0
-    if n < 3:
-        return 0, 0
-    strict = 0
-    loose = 0
-    strict_ok = True
-    for v in range(n):
-        ax, ay = x[r0 + v, 0], x[r0 + v, 1]
-        b = r0 + (v + 1) % n
-        c = r0 + (v + 2) % n
-        cr = (x[b, 0] - ax) * (x[c, 1] - x[b, 1]) - (x[b, 1] - ay) * (x[c, 0] - x[b, 0])
-        if cr != 0.0:
-            turn = 1 if cr > 0.0 else -1
-            if strict == 0:
-                strict = turn
-            elif turn != strict:
-                strict_ok = False
-        span = np.sqrt((x[c, 0] - ax) ** 2 + (x[c, 1] - ay) ** 2)
-        if abs(cr) > tol * span:
-            turn = 1 if cr > 0.0 else -1
-            if loose == 0:
-                loose = turn
-            elif turn != loose:
-                return 0, 0
-    return (strict if strict_ok else 0), loose

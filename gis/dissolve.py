@@ -26,11 +26,9 @@ import numpy as np
 
 import shapely
 
-#: Candidate pairs from which separating lines (:mod:`gis.separate`, compiled with numba) are tried before GEOS:
-#: below, GEOS (some 20 µs a pair on two threads) finishes before numba has loaded.
-SEPARATE_ABOVE: int = 50_000
-#: The same once numba is loaded (by an earlier call, or the clipping of :mod:`gis.clip`).
-SEPARATE_LOADED: int = 2_000
+#: Candidate pairs from which separating lines (:mod:`gis.separate`, a compiled loop) are tried before GEOS:
+#: below, GEOS (some 20 µs a pair on two threads) finishes before the outlines are made.
+SEPARATE_ABOVE: int = 2_000
 
 
 def overlapping_pairs(geoms: np.ndarray, other: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -116,9 +114,7 @@ def interiors_meet(geoms: np.ndarray, i: np.ndarray, other: np.ndarray, j: np.nd
 
     if not len(i):
         return np.zeros(0, dtype=bool)
-    from gis.kernels import loaded
-
-    if len(i) < (SEPARATE_LOADED if loaded() else SEPARATE_ABOVE):  # GEOS is quicker for few pairs
+    if len(i) < SEPARATE_ABOVE:  # GEOS is quicker for few pairs
         a, b = geoms[i], other[j]
         return parallel(shapely.intersects, a, b) & ~parallel(shapely.touches, a, b)
     if other is geoms:  # pairs within one set: one outline per polygon (of a layer, nearly all are in pairs)

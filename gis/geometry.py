@@ -110,10 +110,10 @@ def quick_handover() -> contextlib.AbstractContextManager[None]:
 
     A thread that returns from GDAL, Arrow, SQLite or GEOS waits for the GIL until the
     thread holding it lets go — up to the interpreter's switch interval
-    (:func:`sys.setswitchinterval`, 5 ms by default) each time. A review reads layers
-    on two threads while a third loads numba, all Python for 0.5–1 s, and the
+    (:func:`sys.setswitchinterval`, 5 ms by default) each time. A review reads and
+    measures layers on two threads while the main thread tabulates results, and the
     readers return from C thousands of times: with 5 ms hand-overs they queue for
-    most of that time. Blocks may nest and overlap (threads of a server): the first
+    much of that time. Blocks may nest and overlap (threads of a server): the first
     to enter sets the interval, the last to leave puts the old one back.
     """
     return _HANDOVER()
@@ -122,11 +122,10 @@ def quick_handover() -> contextlib.AbstractContextManager[None]:
 def collector_paused() -> contextlib.AbstractContextManager[None]:
     """Pause Python's cyclic garbage collector (:mod:`gc`) while the block runs.
 
-    A review makes some 10⁵ Python objects (numba's loading most of them, then
-    frames, dicts and tuples of results): the collector runs some 400 times
-    meanwhile, three of them over every object of the process, 0.4 s in all with
-    the GIL held — a tenth of a review of 1,000 sites, during which the threads
-    that read and measure without the GIL wait to return. Reference counting still
+    A review makes tens of thousands of Python objects (frames, dicts and tuples of
+    results): the collector runs hundreds of times meanwhile, some of them over
+    every object of the process, with the GIL held — while the threads that read
+    and measure without the GIL wait to return. Reference counting still
     frees every object that is not in a cycle; those in one are collected once
     the collector runs again. Blocks may nest and overlap (threads of a server):
     the first to enter pauses it, the last to leave resumes it (if it was running).

@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,7 +70,6 @@ import geopandas as gpd
 import shapely
 
 from gis.clip import clipped_areas, clipped_pair_areas
-from gis.clip import load as load_clipping
 from gis.config import Table, load_toml
 from gis.crs import LAYER_CRS
 from gis.dissolve import interiors_meet
@@ -632,13 +631,10 @@ def review(sites: gpd.GeoDataFrame, profile: Profile | str | os.PathLike[str], *
     entries = [_site_entry(i, ids, names, kinds, size) for i in range(n)]
     stem = profile.path.name if profile.path else "profile"
 
-    def constraint_read(c: Constraint) -> LayerRead:
+    def constraint_job(c: Constraint) -> tuple[LayerRead, list[dict]]:
         wanted = [*([c.id_field] if c.id_field else ID_FIELDS), *([c.name_field] if c.name_field else NAME_FIELDS)]
-        return read_control_layer(c.source, layer=c.layer, folder=profile.folder, bbox=bbox, where=c.where,
+        read = read_control_layer(c.source, layer=c.layer, folder=profile.folder, bbox=bbox, where=c.where,
                                   label=f"{stem}: constraint {c.name}", columns=wanted)
-
-    def constraint_measure(c: Constraint, reading) -> tuple[LayerRead, list[dict]]:
-        read = reading.result()
         return read, _judge(c, read, geoms, kinds, size)
 
     def land_use_job(lu: LandUse):
@@ -647,20 +643,12 @@ def review(sites: gpd.GeoDataFrame, profile: Profile | str | os.PathLike[str], *
                                   label=label, columns=[lu.field])
         return read, _land_use_pairs(lu, read, geoms, kinds, size, label)
 
-    # The layers are read and measured side by side: reading (pyarrow, GDAL) and GEOS release the GIL. The
-    # current land use, the biggest layer as a rule, goes first, so that the constraints share the other thread;
-    # they are all read first, while numba loads, and measured once it has. numba's loading is Python, holding
-    # the GIL for 0.75 s: it starts once the first constraint layer is read. By then, as a rule, the land use
-    # has matched its rows to the sites' boxes (NumPy, which wants the GIL too) and is decoding them (which does
-    # not). Measured: GeoParquet 4.50 → 4.31 s (median of eight), GeoPackage unchanged. The cyclic collector is
-    # paused meanwhile: its ~400 runs (numba's loading makes most of the objects) held the GIL for 0.4 s.
+    # The layers are read and measured side by side: reading (pyarrow, GDAL), GEOS and the compiled loops
+    # release the GIL. The current land use, the biggest layer as a rule, goes first, so that the constraints
+    # share the other thread.
     with collector_paused(), quick_handover(), ThreadPoolExecutor(max_workers=THREADS) as pool:
         land_job = pool.submit(land_use_job, profile.land_use) if profile.land_use is not None else None
-        reads = [pool.submit(constraint_read, c) for c in profile.constraints]
-        if areal.any():  # the pairs are clipped by a compiled loop: loaded while the layers are read
-            wait(reads[:1])
-            load_clipping()
-        jobs = [pool.submit(constraint_measure, c, read) for c, read in zip(profile.constraints, reads, strict=True)]
+        jobs = [pool.submit(constraint_job, c) for c in profile.constraints]
         land = land_job.result() if land_job is not None else None
         if land is not None:  # tabulated here while the constraints are still measured
             land_rows = _land_use_rows(land[1], land[0], kinds, size)

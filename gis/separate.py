@@ -5,8 +5,8 @@ pair whose bounding boxes meet — about four per parcel in a coverage, four
 million at 10⁶ parcels. GEOS answers each exactly (``intersects`` and not
 ``touches``), at some 20 µs a pair. Most parcels are convex, and two convex
 shapes whose interiors do not meet are separated by a line through one of
-their edges (the separating axis theorem), which a compiled loop (numba)
-checks for millions of pairs in a second. :func:`separated` does that; the
+their edges (the separating axis theorem), which a compiled loop
+(:mod:`gis.loops`) checks for millions of pairs in a second. :func:`separated` does that; the
 pairs it cannot separate go to GEOS, so the answer stays exact except for one
 tolerance:
 
@@ -36,7 +36,8 @@ import numpy as np
 
 import shapely
 
-from gis.kernels import compiled, exterior_rings, simple_polygons
+from gis.kernels import exterior_rings, simple_polygons
+from gis.loops import outline_rings, separated_pairs
 
 #: Share of the coordinates' largest magnitude below which a distance is float noise.
 RELATIVE_TOLERANCE: float = 1e-12
@@ -101,7 +102,6 @@ class Outlines:
         self.tolerance = float(tolerance)
         if not n:
             return
-        kernel = compiled(_outline_loop)
 
         def run(part: np.ndarray) -> None:
             lo, hi = int(part[0]), int(part[-1]) + 1
@@ -113,7 +113,7 @@ class Outlines:
             normals = np.zeros((len(chosen), MAX_CORNERS, 2))
             offsets = np.zeros((len(chosen), MAX_CORNERS))
             count = np.zeros(len(chosen), dtype=np.int64)
-            kernel(coords, starts, self.tolerance, corners, normals, offsets, count)
+            outline_rings(coords, starts, self.tolerance, corners, normals, offsets, count)
             self.corners[rows], self.normals[rows], self.offsets[rows], self.count[rows] = (
                 corners, normals, offsets, count)
 
@@ -139,13 +139,13 @@ def separated(a: Outlines, i: np.ndarray, b: Outlines, j: np.ndarray) -> np.ndar
     out = np.zeros(len(i), dtype=np.bool_)
     if not len(i):
         return out
-    kernel = compiled(_separated_loop)
+    flags = out.view(np.uint8)  # the loop writes 0 or 1 into the booleans
     tolerance = max(a.tolerance, b.tolerance)
 
     def run(part: np.ndarray) -> None:
         lo, hi = int(part[0]), int(part[-1]) + 1
-        kernel(a.corners, a.normals, a.offsets, a.count, i[lo:hi], b.corners, b.normals, b.offsets, b.count,
-               j[lo:hi], tolerance, out[lo:hi])
+        separated_pairs(a.corners, a.normals, a.offsets, a.count, i[lo:hi], b.corners, b.normals, b.offsets,
+                        b.count, j[lo:hi], tolerance, flags[lo:hi])
 
     _on_threads(run, len(i))
     return out
@@ -163,117 +163,3 @@ def _on_threads(run, n: int) -> None:
     parts = np.array_split(np.arange(n), max(THREADS, -(-n // SLICE)))
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
         list(pool.map(run, parts))
-
-
-def _outline_loop(xy, starts, tol, corners, normals, offsets, count):  # pragma: no cover - compiled by numba
-    """Outline each ring ``xy[starts[r]:starts[r + 1]]`` (closed); ``count[r]`` 0 where it has none.
-
-    Its corners; the check that every vertex is within ``tol`` of the outline; convexity and orientation;
-    the outward normals and offsets.
-    """
-    kmax = corners.shape[1]
-    tol2 = tol * tol
-    idx = np.empty(kmax, np.int64)
-    for r in range(len(starts) - 1):
-        a = starts[r]
-        m = starts[r + 1] - a - 1  # vertices without the closing one
-        count[r] = 0
-        if m < 3:
-            continue
-        k = 0
-        ok = True
-        for v in range(m):  # corners: farther than tol from the line through the neighbours
-            p = a + (v - 1) % m
-            q = a + (v + 1) % m
-            cx = xy[q, 0] - xy[p, 0]
-            cy = xy[q, 1] - xy[p, 1]
-            cr = cx * (xy[a + v, 1] - xy[p, 1]) - cy * (xy[a + v, 0] - xy[p, 0])
-            if cr * cr > tol2 * (cx * cx + cy * cy):
-                if k == kmax:
-                    ok = False
-                    break
-                idx[k] = a + v
-                k += 1
-        if not ok or k < 3:
-            continue
-        for c in range(k):  # every vertex between two corners within tol of the chord between them
-            s = idx[c]
-            e = idx[(c + 1) % k]
-            ax = xy[s, 0]
-            ay = xy[s, 1]
-            bx = xy[e, 0] - ax
-            by = xy[e, 1] - ay
-            length2 = bx * bx + by * by
-            v = s + 1 if s + 1 < a + m else a
-            while v != e:
-                d = bx * (xy[v, 1] - ay) - by * (xy[v, 0] - ax)
-                if d * d > tol2 * length2:
-                    ok = False
-                    break
-                v = v + 1 if v + 1 < a + m else a
-            if not ok:
-                break
-        if not ok:
-            continue
-        area2 = 0.0
-        for c in range(k):
-            s = idx[c]
-            e = idx[(c + 1) % k]
-            area2 += xy[s, 0] * xy[e, 1] - xy[e, 0] * xy[s, 1]
-        sign = 1.0 if area2 > 0 else -1.0  # +1 counter-clockwise
-        for c in range(k):  # convex: every turn the same way (to within tol)
-            s = idx[c]
-            e = idx[(c + 1) % k]
-            f = idx[(c + 2) % k]
-            ex = xy[e, 0] - xy[s, 0]
-            ey = xy[e, 1] - xy[s, 1]
-            fx = xy[f, 0] - xy[e, 0]
-            fy = xy[f, 1] - xy[e, 1]
-            length = np.sqrt(ex * ex + ey * ey)
-            if length == 0.0 or sign * (ex * fy - ey * fx) < -tol * length:
-                ok = False
-                break
-        if not ok:
-            continue
-        for c in range(k):
-            s = idx[c]
-            e = idx[(c + 1) % k]
-            ex = xy[e, 0] - xy[s, 0]
-            ey = xy[e, 1] - xy[s, 1]
-            length = np.sqrt(ex * ex + ey * ey)
-            nx = sign * ey / length
-            ny = -sign * ex / length
-            corners[r, c, 0] = xy[s, 0]
-            corners[r, c, 1] = xy[s, 1]
-            normals[r, c, 0] = nx
-            normals[r, c, 1] = ny
-            offsets[r, c] = nx * xy[s, 0] + ny * xy[s, 1]
-        count[r] = k
-
-
-def _separated_loop(ca, na, oa, ka, i, cb, nb, ob, kb, j, tol, out):  # pragma: no cover - compiled by numba
-    """Per pair: some edge line of one outline with every corner of the other outside or within ``tol``."""
-    for t in range(len(i)):
-        p = i[t]
-        q = j[t]
-        if ka[p] == 0 or kb[q] == 0:
-            continue
-        found = False
-        for side in range(2):
-            if side == 0:
-                n1, o1, k1, c2, k2, x, y = na, oa, ka[p], cb, kb[q], p, q
-            else:
-                n1, o1, k1, c2, k2, x, y = nb, ob, kb[q], ca, ka[p], q, p
-            for e in range(k1):
-                limit = o1[x, e] - tol
-                clear = True
-                for v in range(k2):
-                    if n1[x, e, 0] * c2[y, v, 0] + n1[x, e, 1] * c2[y, v, 1] < limit:
-                        clear = False
-                        break
-                if clear:
-                    found = True
-                    break
-            if found:
-                break
-        out[t] = found

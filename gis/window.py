@@ -29,6 +29,7 @@ import shapely
 from pyproj import CRS, Transformer
 
 from gis.crs import COINCIDENT_ELLIPSOIDS, LAYER_CRS, crs_of
+from gis.loops import meeting_rows
 
 
 def as_boxes(bbox) -> np.ndarray:
@@ -66,67 +67,22 @@ def boxes_in(crs, boxes: np.ndarray) -> np.ndarray:
 def rows_meeting(bounds: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     """Return, sorted, the indices of the rows whose ``bounds`` meet any of ``boxes``.
 
-    Fast for a million rows and a thousand boxes, in NumPy alone: the boxes,
-    widened by the largest usual half-size of a row, are registered in the cells
-    of a grid; each row is looked up by the cell of its centre and tested exactly
-    against the boxes of that cell; the few unusually large rows are tested
-    against every box.
+    Fast for a million rows and a thousand boxes: each box is registered in the
+    cells of a grid it covers (box-sized cells, at most :data:`GRID_SIDE` a side);
+    a compiled loop (:func:`gis.loops.meeting_rows`) tests each row exactly
+    against the boxes of the cells it covers. A row or a box spanning more than
+    :data:`SPAN_CELLS` cells is tested against every box or row instead; rows
+    or boxes that are not finite meet nothing.
 
     Examples
     --------
     >>> rows_meeting(np.array([[0, 0, 1, 1], [5, 5, 6, 6], [2, 2, 3, 3]]), np.array([[0.5, 0.5, 2.5, 2.5]]))
     array([0, 2])
     """
-    bounds = np.asfortranarray(bounds, dtype=float)  # columns contiguous: the sums below run down them
-    boxes = np.asarray(boxes, dtype=float)
-    boxes = boxes[np.isfinite(boxes).all(axis=1)] if len(boxes) else boxes  # a site without a box meets nothing
-    if not len(bounds) or not len(boxes):
-        return np.zeros(0, dtype=np.int64)
-    from gis.kernels import loaded
-
-    if loaded() or len(bounds) >= COMPILED_ABOVE:
-        return _compiled_rows_meeting(bounds, boxes)
-    width, height = bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1]
-    finite = np.isfinite(width) & np.isfinite(height)
-    # The usual size of a row, from a sample (any size is correct: larger rows are only tested otherwise).
-    sample = np.flatnonzero(finite[::16]) * 16 if len(bounds) > 160_000 else np.flatnonzero(finite)
-    w = float(np.quantile(width[sample], USUAL_SIZE)) if len(sample) else 0.0
-    h = float(np.quantile(height[sample], USUAL_SIZE)) if len(sample) else 0.0
-    big = finite & ((width > w) | (height > h))
-    usual = finite & ~big
-    found = np.zeros(len(bounds), dtype=bool)  # flags, not a list of rows to make unique: no sort, no hashing
-    if usual.any():
-        _grid_match(bounds, boxes, w, h, usual, found)
-    big_rows = np.flatnonzero(big)
-    for start in range(0, len(big_rows), 2000):
-        rows = big_rows[start:start + 2000]
-        b = bounds[rows][:, None, :]
-        found[rows] = ((b[..., 0] <= boxes[None, :, 2]) & (b[..., 2] >= boxes[None, :, 0])
-                       & (b[..., 1] <= boxes[None, :, 3]) & (b[..., 3] >= boxes[None, :, 1])).any(axis=1)
-    return np.flatnonzero(found)
-
-
-#: The share of rows no larger than the grid's widening in :func:`rows_meeting` (the rest are tested against
-#: every box).
-USUAL_SIZE: float = 0.999
-#: Rows from which :func:`rows_meeting` matches by a compiled loop (numba: 0.4–0.7 s to load, if nothing has yet).
-COMPILED_ABOVE: int = 5_000_000
-#: Cells per side at most of the grid the compiled matching registers the boxes in.
-GRID_SIDE: int = 2048
-#: A box or row spanning more cells than this is tested against every row or box instead.
-SPAN_CELLS: int = 64
-
-
-def _compiled_rows_meeting(bounds: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """Return :func:`rows_meeting` found by a compiled loop.
-
-    Each box is registered in the cells of a grid it covers; each row is tested against the boxes of the
-    cells it covers (a row or a box spanning more than :data:`SPAN_CELLS` cells: against all).
-    """
-    from gis.kernels import compiled
-
-    good = boxes[np.isfinite(boxes).all(axis=1)]
-    if not len(good):
+    bounds = np.ascontiguousarray(bounds, dtype=float)
+    boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
+    good = np.ascontiguousarray(boxes[np.isfinite(boxes).all(axis=1)])  # a site without a box meets nothing
+    if not len(bounds) or not len(good):
         return np.zeros(0, dtype=np.int64)
     x0, y0 = float(good[:, 0].min()), float(good[:, 1].min())
     x1, y1 = float(good[:, 2].max()), float(good[:, 3].max())
@@ -148,94 +104,16 @@ def _compiled_rows_meeting(bounds: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     cells = (i0[owners] + within // rows_of) * ny + j0[owners] + within % rows_of
     order = np.argsort(cells, kind="stable")
     starts = np.searchsorted(cells[order], np.arange(nx * ny + 1)).astype(np.int64)
-    kernel = compiled(_meeting_loop)
     out = np.zeros(len(bounds), dtype=np.bool_)
-    kernel(np.ascontiguousarray(bounds), np.ascontiguousarray(good), x0, y0, cell, nx, ny, starts,
-           owners[order].astype(np.int64), np.flatnonzero(wide).astype(np.int64), SPAN_CELLS, out)
+    meeting_rows(bounds, good, x0, y0, cell, nx, ny, starts, owners[order].astype(np.int64),
+                 np.flatnonzero(wide).astype(np.int64), SPAN_CELLS, out.view(np.uint8))
     return np.flatnonzero(out)
 
 
-def _meeting_loop(bounds, boxes, x0, y0, cell, nx, ny, starts, owners, wide, span_cells, out):  # pragma: no cover
-    """Flag in ``out`` the rows of ``bounds`` meeting a box (compiled by numba)."""
-    for r in range(bounds.shape[0]):
-        bx0, by0, bx1, by1 = bounds[r, 0], bounds[r, 1], bounds[r, 2], bounds[r, 3]
-        if not (np.isfinite(bx0) and np.isfinite(by0) and np.isfinite(bx1) and np.isfinite(by1)):
-            continue
-        hit = False
-        for w in wide:
-            if bx0 <= boxes[w, 2] and bx1 >= boxes[w, 0] and by0 <= boxes[w, 3] and by1 >= boxes[w, 1]:
-                hit = True
-                break
-        if not hit:
-            fi0, fi1 = (bx0 - x0) / cell, (bx1 - x0) / cell
-            fj0, fj1 = (by0 - y0) / cell, (by1 - y0) / cell
-            if fi1 < 0 or fj1 < 0 or fi0 >= nx or fj0 >= ny:
-                continue
-            # Clamped before the conversion: a row far wider than the grid would overflow int64.
-            i0, i1 = int(max(fi0, 0.0)), int(min(fi1, nx - 1.0))
-            j0, j1 = int(max(fj0, 0.0)), int(min(fj1, ny - 1.0))
-            if (i1 - i0 + 1) * (j1 - j0 + 1) > span_cells:  # a big row: every box
-                for b in range(boxes.shape[0]):
-                    if bx0 <= boxes[b, 2] and bx1 >= boxes[b, 0] and by0 <= boxes[b, 3] and by1 >= boxes[b, 1]:
-                        hit = True
-                        break
-            else:
-                for i in range(i0, i1 + 1):
-                    for j in range(j0, j1 + 1):
-                        c = i * ny + j
-                        for k in range(starts[c], starts[c + 1]):
-                            b = owners[k]
-                            if (bx0 <= boxes[b, 2] and bx1 >= boxes[b, 0] and by0 <= boxes[b, 3]
-                                    and by1 >= boxes[b, 1]):
-                                hit = True
-                                break
-                        if hit:
-                            break
-                    if hit:
-                        break
-        out[r] = hit
-
-
-def _grid_match(bounds: np.ndarray, boxes: np.ndarray, w: float, h: float, usual: np.ndarray,
-                found: np.ndarray) -> None:
-    """Flag in ``found`` the rows among ``usual`` (at most ``w`` by ``h``) whose bounds meet a box, by centre."""
-    widened = boxes + np.array([-w / 2, -h / 2, w / 2, h / 2])
-    x0, y0 = float(widened[:, 0].min()), float(widened[:, 1].min())
-    x1, y1 = float(widened[:, 2].max()), float(widened[:, 3].max())
-    cell = max(float(np.median(widened[:, 2] - widened[:, 0])), float(np.median(widened[:, 3] - widened[:, 1])),
-               w, h, (x1 - x0) / GRID_SIDE, (y1 - y0) / GRID_SIDE, 1e-12)
-    ix0 = np.floor((widened[:, 0] - x0) / cell).astype(np.int64)
-    ix1 = np.floor((widened[:, 2] - x0) / cell).astype(np.int64)
-    iy0 = np.floor((widened[:, 1] - y0) / cell).astype(np.int64)
-    iy1 = np.floor((widened[:, 3] - y0) / cell).astype(np.int64)
-    nx, ny = int(ix1.max()) + 1, int(iy1.max()) + 1
-    spans, nyk = ix1 - ix0 + 1, iy1 - iy0 + 1
-    per_box = spans * nyk
-    owners = np.repeat(np.arange(len(boxes)), per_box)
-    within = np.arange(len(owners)) - np.repeat(np.cumsum(per_box) - per_box, per_box)
-    cells = (ix0[owners] + within // nyk[owners]) * ny + iy0[owners] + within % nyk[owners]
-    order = np.argsort(cells, kind="stable")
-    cells, owners = cells[order], owners[order]
-    # A table of the grid's cells (box-sized, at most GRID_SIDE a side): where each cell's boxes start in
-    # ``owners``, and how many.
-    first = np.searchsorted(cells, np.arange(nx * ny + 1)).astype(np.int64)
-    held = np.diff(first)
-    cx = np.floor(((bounds[:, 0] + bounds[:, 2]) / 2 - x0) / cell)
-    cy = np.floor(((bounds[:, 1] + bounds[:, 3]) / 2 - y0) / cell)
-    inside = usual & (cx >= 0) & (cx < nx) & (cy >= 0) & (cy < ny)
-    candidates = np.flatnonzero(inside)
-    key = cx[candidates].astype(np.int64) * ny + cy[candidates].astype(np.int64)
-    count = held[key]
-    some = count > 0
-    candidates, key, count = candidates[some], key[some], count[some]
-    rows = np.repeat(candidates, count)
-    if not len(rows):
-        return
-    offset = np.arange(len(rows)) - np.repeat(np.cumsum(count) - count, count)
-    which = owners[np.repeat(first[key], count) + offset]
-    b, k = bounds[rows], boxes[which]
-    meet = (b[:, 0] <= k[:, 2]) & (b[:, 2] >= k[:, 0]) & (b[:, 1] <= k[:, 3]) & (b[:, 3] >= k[:, 1])
-    found[rows[meet]] = True
+#: Cells per side at most of the grid :func:`rows_meeting` registers the boxes in.
+GRID_SIDE: int = 2048
+#: A box or row spanning more cells than this is tested against every row or box instead.
+SPAN_CELLS: int = 64
 
 
 def gpkg_fids(path: Path, layer: str | None, boxes: np.ndarray) -> np.ndarray | None:
@@ -343,7 +221,7 @@ def parquet_rows(path: Path, boxes: np.ndarray, columns: list[str] | None = None
     # do not queue for the GIL between files.
     every = on_threads(bounds_of, files)
     ends = np.cumsum([len(b[0]) for b in every], dtype=np.int64)
-    bounds = np.empty((int(ends[-1]) if len(ends) else 0, 4), order="F")  # by column, as rows_meeting reads them
+    bounds = np.empty((int(ends[-1]) if len(ends) else 0, 4))  # by row, as rows_meeting reads them
     for j in range(4 if every else 0):
         np.concatenate([b[j] for b in every], out=bounds[:, j])
     hits = rows_meeting(bounds, local)

@@ -5,7 +5,7 @@
 For each size, generates gap-free parcels near Wenzhou (20–28 vertices, see
 :mod:`gis.synthetic`), then times in one run:
 
-* ``gis.ellipsoidal_area`` (one coordinate pass, the series of the authalic function per ring, NumPy);
+* ``gis.ellipsoidal_area`` (one coordinate pass, the series of the authalic function per ring, a compiled loop);
 * its floor, extracting the coordinates (``shapely.get_coordinates``), and the ratio of the two
   (the target: within 2×) — each the best of five runs;
 * the obvious alternative, a Python loop of

@@ -19,39 +19,21 @@ from gis.synthetic import parcels
 SHEET = box(120 + 37.5 / 60, 28.0, 120 + 41.25 / 60, 28 + 2.5 / 60)  # 1:10000 sheet
 
 
-LOAD_AREA_KERNEL = __import__("gis.area").area._load_area_kernel
-
-
-@pytest.fixture(autouse=True, params=["numpy", "compiled"])
-def area_kernel(request, monkeypatch):
-    """Every test here twice: the NumPy sums, and the compiled loop that big inputs use (gis.area)."""
+def test_the_compiled_sums_agree_with_the_numpy_sums():
+    """The compiled loop (gis.loops.ring_areas) against the same sums in NumPy, the series and the closed form."""
     import gis.area
 
-    if request.param == "numpy":
-        monkeypatch.setattr(gis.area, "_AREA_KERNEL", None)
-        monkeypatch.setattr(gis.area, "_load_area_kernel", lambda: None)
-    else:
-        gis.area._load_area_kernel()
-    return request.param
-
-
-def test_compiled_and_numpy_sums_agree(monkeypatch):
-    import gis.area
-
-    monkeypatch.setattr(gis.area, "_load_area_kernel", LOAD_AREA_KERNEL)
     gdf = parcels(2000, seed=8)
     geoms = np.concatenate([gdf.geometry.to_numpy(), np.array([box(120.5, lat, 120.6, lat + 0.05) for lat in
                                                                 range(-79, 80, 7)], dtype=object)])
     coords, which = shapely.get_coordinates(geoms, return_index=True)
     offsets = np.r_[0, np.cumsum(np.bincount(which))]
-    gis.area._load_area_kernel()
-    compiled = gis.area._compiled_ring_areas(coords, offsets)
-    kernel, gis.area._AREA_KERNEL = gis.area._AREA_KERNEL, None
-    try:
-        summed = gis.area._ring_areas(coords, offsets)
-    finally:
-        gis.area._AREA_KERNEL = kernel
+    compiled = gis.area._ring_areas(coords, offsets)
+    summed = gis.area._summed_ring_areas(coords, offsets)
     assert compiled == pytest.approx(summed, rel=1e-12)
+    assert gis.area._ring_areas(coords[:0], offsets[:1]).tolist() == []
+
+
 GK_SQUARE = box(40568000, 3098000, 40569000, 3099000)  # 1000 m square, EPSG:4528
 
 

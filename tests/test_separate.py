@@ -17,9 +17,8 @@ from gis.synthetic import parcels
 
 @pytest.fixture(autouse=True)
 def _always_separate(monkeypatch):
-    """Try separating lines on any number of pairs (by default only from 50,000 on: GEOS is quicker below)."""
+    """Try separating lines on any number of pairs (by default only from 2,000 on: GEOS is quicker below)."""
     monkeypatch.setattr(gis.dissolve, "SEPARATE_ABOVE", 0)
-    monkeypatch.setattr(gis.dissolve, "SEPARATE_LOADED", 0)
 
 
 def _geos(geoms, i, j):
@@ -119,6 +118,5 @@ def test_few_pairs_go_to_geos_alone(monkeypatch):
     i, j = i[keep], j[keep]
     separated_first = interiors_meet(geoms, i, geoms, j)
     monkeypatch.setattr(gis.dissolve, "SEPARATE_ABOVE", len(i) + 1)
-    monkeypatch.setattr(gis.dissolve, "SEPARATE_LOADED", len(i) + 1)
     assert (interiors_meet(geoms, i, geoms, j) == separated_first).all()
     assert (separated_first == _geos(geoms, i, j)).all()

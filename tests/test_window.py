@@ -1,4 +1,4 @@
-"""Reading only where the sites are: matching boxes (NumPy and compiled), GeoParquet datasets, GeoPackages."""
+"""Reading only where the sites are: matching boxes (a compiled loop), GeoParquet datasets, GeoPackages."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import geopandas as gpd
 import shapely
 
 from gis import window
-from gis.window import _compiled_rows_meeting, rows_meeting
+from gis.window import rows_meeting
 
 
 def _brute(bounds: np.ndarray, boxes: np.ndarray) -> np.ndarray:
@@ -35,16 +35,12 @@ def _case(rng: np.random.Generator, trial: int) -> tuple[np.ndarray, np.ndarray]
     return bounds, boxes
 
 
-def test_the_compiled_and_the_numpy_matching_both_give_the_rows_meeting_a_box(monkeypatch):
-    import gis.kernels
-
+def test_the_matching_gives_the_rows_meeting_a_box():
     rng = np.random.default_rng(7)
-    cases = [_case(rng, trial) for trial in range(300)]
-    for trial, (bounds, boxes) in enumerate(cases):
-        assert np.array_equal(_compiled_rows_meeting(bounds, boxes), _brute(bounds, boxes)), trial
-    monkeypatch.setattr(gis.kernels, "loaded", lambda: False)  # numba is loaded now: make rows_meeting use NumPy
-    for trial, (bounds, boxes) in enumerate(cases):
+    for trial in range(300):
+        bounds, boxes = _case(rng, trial)
         assert np.array_equal(rows_meeting(bounds, boxes), _brute(bounds, boxes)), trial
+        assert np.array_equal(rows_meeting(np.asfortranarray(bounds), boxes), _brute(bounds, boxes)), trial
 
 
 def test_huge_rows_and_boxes_spanning_the_grid_are_matched(monkeypatch):
@@ -54,14 +50,14 @@ def test_huge_rows_and_boxes_spanning_the_grid_are_matched(monkeypatch):
     bounds = np.r_[np.c_[small, small + 0.5], [[-1e6, -1e6, 1e6, 1e6], [40.0, -50.0, 41.0, 150.0]]]
     low = rng.uniform(0, 100, (30, 2))
     boxes = np.r_[np.c_[low, low + 1.0], [[0.0, 49.0, 100.0, 50.0]]]  # a band across the grid
-    assert np.array_equal(_compiled_rows_meeting(bounds, boxes), _brute(bounds, boxes))
+    assert np.array_equal(rows_meeting(bounds, boxes), _brute(bounds, boxes))
 
 
 def test_a_row_far_wider_than_the_grid_still_meets_a_point_box():
     boxes = np.array([[500000.0, 3000000.0, 500000.0, 3000000.0]])  # one point: the grid's cells are tiny
     bounds = np.array([[-5e6, 2999000.0, 2e7, 3001000.0], [499000.0, 2999000.0, 501000.0, 3001000.0],
                        [-5e6, -5e6, -4e6, -4e6]])
-    assert _compiled_rows_meeting(bounds, boxes).tolist() == [0, 1] == _brute(bounds, boxes).tolist()
+    assert rows_meeting(bounds, boxes).tolist() == [0, 1] == _brute(bounds, boxes).tolist()
 
 
 def test_a_geoparquet_dataset_gives_exactly_the_rows_meeting_the_boxes(tmp_path):
@@ -124,26 +120,12 @@ def test_a_file_read_by_boxes_gives_the_same_features_as_read_whole(tmp_path, su
         expected.sort_values("name").drop(columns="geometry").reset_index(drop=True))
 
 
-def test_the_numpy_matching_of_points_far_apart_keeps_its_grid_within_bounds(monkeypatch):
+def test_the_matching_of_points_far_apart_keeps_its_grid_within_bounds():
     """Point boxes and point rows (no size at all) a thousand km apart: cells as small as nothing, capped."""
-    import gis.kernels
-
-    monkeypatch.setattr(gis.kernels, "loaded", lambda: False)
     boxes = np.array([[0.0, 0.0, 0.0, 0.0], [1e6, 1e6, 1e6, 1e6], [5e5, 5e5, 5e5 + 1.0, 5e5 + 1.0]])
     rows = np.array([[0.0, 0.0, 0.0, 0.0], [1e6, 1e6, 1e6, 1e6], [3.0, 3.0, 3.0, 3.0], [5e5 + 1.0, 5e5, 5e5 + 2.0, 5e5],
                      [-1.0, -1.0, 2e6, -0.5]])
     assert rows_meeting(rows, boxes).tolist() == [0, 1, 3] == _brute(rows, boxes).tolist()
-
-
-def test_while_numba_is_loading_the_other_threads_are_told_it_is_not():
-    import numba  # noqa: F401 - loaded, as after an earlier loop
-
-    from gis.kernels import loaded, warming
-
-    assert loaded()
-    with warming():
-        assert not loaded()
-    assert loaded()
 
 
 def _nest_and_overlap(block, inside) -> None:
