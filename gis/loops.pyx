@@ -321,42 +321,34 @@ def separated_pairs(const double[:, :, ::1] ca, const double[:, :, ::1] na, cons
                     const int64_t[::1] j, double tol, uint8_t[::1] out):
     """Per pair ``(i[t], j[t])``: 1 where some edge line of one outline has every corner of the other outside
     it or within ``tol`` of it (:func:`gis.separate.separated`)."""
-    cdef Py_ssize_t t, p, q, e, v, x, y
-    cdef int64_t k1, k2
-    cdef bint found, clear
-    cdef double limit
+    cdef Py_ssize_t t, p, q
     with nogil:
         for t in range(i.shape[0]):
             p = i[t]
             q = j[t]
-            out[t] = 0
-            if ka[p] == 0 or kb[q] == 0:
-                continue
-            found = False
-            k1, k2, x, y = ka[p], kb[q], p, q  # the edges of a, the corners of b
-            for e in range(k1):
-                limit = oa[x, e] - tol
-                clear = True
-                for v in range(k2):
-                    if na[x, e, 0] * cb[y, v, 0] + na[x, e, 1] * cb[y, v, 1] < limit:
-                        clear = False
-                        break
-                if clear:
-                    found = True
-                    break
-            if not found:
-                k1, k2, x, y = kb[q], ka[p], q, p  # the edges of b, the corners of a
-                for e in range(k1):
-                    limit = ob[x, e] - tol
-                    clear = True
-                    for v in range(k2):
-                        if nb[x, e, 0] * ca[y, v, 0] + nb[x, e, 1] * ca[y, v, 1] < limit:
-                            clear = False
-                            break
-                    if clear:
-                        found = True
-                        break
-            out[t] = found
+            out[t] = (ka[p] != 0 and kb[q] != 0
+                      and (_edge_separates(na, oa, p, ka[p], cb, q, kb[q], tol)
+                           or _edge_separates(nb, ob, q, kb[q], ca, p, ka[p], tol)))
+
+
+cdef inline bint _edge_separates(const double[:, :, ::1] normals, const double[:, ::1] offsets, Py_ssize_t x,
+                                 Py_ssize_t edges, const double[:, :, ::1] corners, Py_ssize_t y,
+                                 Py_ssize_t count, double tol) noexcept nogil:
+    """Whether the line of some edge of outline ``x`` has all ``count`` corners of outline ``y`` outside it or
+    within ``tol`` of it."""
+    cdef Py_ssize_t e, v
+    cdef double limit
+    cdef bint clear
+    for e in range(edges):
+        limit = offsets[x, e] - tol
+        clear = True
+        for v in range(count):
+            if normals[x, e, 0] * corners[y, v, 0] + normals[x, e, 1] * corners[y, v, 1] < limit:
+                clear = False
+                break
+        if clear:
+            return True
+    return False
 
 
 def meeting_rows(const double[:, ::1] bounds, const double[:, ::1] boxes, double x0, double y0, double cell,
